@@ -1,0 +1,787 @@
+"""Read and edit Markdown task lists exactly as GitHub renders them: items, links, annotations.
+
+Pure functions over text (no I/O). Every edit keeps all bytes outside the changed spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# ---------------------------------------------------------------------------
+# Data model
+
+BINDING_PREFIX = "checklist-sync:"
+
+NOTE_NOT_PLANNED = "not planned"
+NOTE_DUPLICATE = "duplicate"
+NOTES = (NOTE_NOT_PLANNED, NOTE_DUPLICATE)
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """A reference to an issue or pull request, as written in the checklist.
+
+    `repo` is "OWNER/REPO" when the reference names its repository (cross-repository
+    forms and URLs), None for a plain `#123`. `url` is the link target when one was written.
+    """
+
+    number: int
+    repo: str | None = None
+    url: str | None = None
+
+    def resolve(self, default_repo: str) -> str:
+        """The repository this reference points into, "OWNER/REPO"."""
+        return self.repo or default_repo
+
+    def key(self, default_repo: str) -> tuple[str, int]:
+        return (self.resolve(default_repo).lower(), self.number)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One task-list item of a document."""
+
+    line_no: int  # 1-based line of the item's box
+    checked: bool
+    text: str  # the user's text before the link (or all of it when unlinked), stripped
+    indent: int  # column of the list marker
+    depth: int  # number of enclosing task items
+    parent: int | None  # index (in the parse result) of the enclosing task item
+    section: tuple[str, ...]  # heading path above the item
+    issue: IssueRef | None  # the linked issue
+    pr: IssueRef | None  # the tool's PR annotation
+    note: str | None  # "not planned" / "duplicate" annotation
+    tail: str = ""  # user text after the tool's annotations, stripped
+    link_style: str | None = None  # "issue", "file" (the tool's own forms) or "user"
+    # Spans inside the line (character offsets, line ending excluded), used by the editor.
+    box_col: int = field(default=0, repr=False, compare=False)
+    link_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    annotation_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    text_end: int = field(default=0, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed checklist: its items and its binding comment (file mode)."""
+
+    items: list[ChecklistItem]
+    binding: str | None  # URL from `<!-- checklist-sync: URL -->`
+    binding_line: int | None
+    newline: str  # the first line ending, used for inserted lines
+
+
+_UNSET: object = object()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change to one item, keyed by the item's line number in the text being edited.
+
+    Fields left at their default are not changed. `issue` adds a link to an unlinked item
+    (an existing link is never rewritten); `pr` and `note` replace the tool's annotations.
+    """
+
+    line_no: int
+    checked: bool | None = None
+    issue: IssueRef | object | None = _UNSET
+    pr: IssueRef | object | None = _UNSET
+    note: str | object | None = _UNSET
+
+
+# ---------------------------------------------------------------------------
+# Lines
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Split into line contents and their endings; lines end only at \\n, \\r\\n or \\r."""
+    parts = _NEWLINE_RE.split(text)
+    ends = _NEWLINE_RE.findall(text)
+    ends.append("")
+    return parts, ends
+
+
+def first_newline(text: str) -> str:
+    match = _NEWLINE_RE.search(text)
+    return match.group(0) if match else "\n"
+
+
+# ---------------------------------------------------------------------------
+# Block structure: a line-by-line port of CommonMark's block phase (the part of
+# cmark-gfm that decides where list items, code blocks, HTML blocks and headings are).
+
+_DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
+
+_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|")
+_ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
+_ATX_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+_FENCE_OPEN_RE = re.compile(r"`{3,}(?=[^`]*$)|~{3,}")
+_FENCE_CLOSE_RE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
+_SETEXT_RE = re.compile(r"(?:=+|-+)[ \t]*$")
+_THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_BULLET_RE = re.compile(r"[*+-](?=[ \t]|$)")
+_ORDERED_RE = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
+_TASK_RE = re.compile(r"\[([ xX])\][ \t\v\f]")
+_TABLE_DELIM_RE = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+
+_HTML_BLOCK_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
+    "details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
+    "h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|"
+    "noframes|ol|optgroup|option|p|param|section|source|summary|table|tbody|td|tfoot|"
+    "th|thead|title|tr|track|ul"
+)
+_ATTR = (
+    r"(?:[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*"
+    r"(?:[ \t]*=[ \t]*(?:[^ \t\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)"
+)
+_HTML_START = [
+    (1, re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)", re.I)),
+    (2, re.compile(r"<!--")),
+    (3, re.compile(r"<\?")),
+    (4, re.compile(r"<![A-Za-z]")),
+    (5, re.compile(r"<!\[CDATA\[")),
+    (6, re.compile(r"</?(?:" + _HTML_BLOCK_TAGS + r")(?:[ \t]|/?>|$)", re.I)),
+    (
+        7,
+        re.compile(
+            r"(?:<[A-Za-z][A-Za-z0-9-]*" + _ATTR + r"*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)"
+            r"[ \t]*$"
+        ),
+    ),
+]
+_HTML_END = {
+    1: re.compile(r"</(?:script|pre|style|textarea)>", re.I),
+    2: re.compile(r"-->"),
+    3: re.compile(r"\?>"),
+    4: re.compile(r">"),
+    5: re.compile(r"\]\]>"),
+}
+_BINDING_RE = re.compile(r"<!--[ \t]*checklist-sync:[ \t]*(\S+)[ \t]*-->[ \t]*$")
+
+
+class _Block:
+    __slots__ = ("data", "has_child", "kind", "lines", "need", "task")
+
+    def __init__(self, kind: int, need: int = 0, data: object = None) -> None:
+        self.kind = kind
+        self.need = need  # columns of indentation a continuation line must have (items)
+        self.data = data  # fence (char, length, offset) / html type / item start line
+        self.has_child = False
+        self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
+        self.task: int | None = None  # index of the task item this list item is
+
+
+def _table_cells(row: str) -> int:
+    row = row.strip()
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|") and not row.endswith("\\|"):
+        row = row[:-1]
+    return len(re.findall(r"(?<!\\)\|", row)) + 1
+
+
+def _next_nonspace(line: str, pos: int, col: int) -> tuple[int, int]:
+    """The first character at or after `pos` that is not a space or tab, and its column."""
+    length = len(line)
+    while pos < length:
+        ch = line[pos]
+        if ch == " ":
+            col += 1
+        elif ch == "\t":
+            col += 4 - (col % 4)
+        else:
+            break
+        pos += 1
+    return pos, col
+
+
+def _advance(line: str, pos: int, col: int, count: int) -> tuple[int, int]:
+    """Consume `count` columns of leading whitespace; a tab may be split.
+
+    A split tab leaves `pos` on the tab with `col` inside it, so later column arithmetic
+    (which measures a tab up to the next multiple of 4) stays right.
+    """
+    length = len(line)
+    while count > 0 and pos < length:
+        if line[pos] == "\t":
+            width = 4 - (col % 4)
+            if width > count:
+                return pos, col + count
+            col += width
+            count -= width
+        else:
+            col += 1
+            count -= 1
+        pos += 1
+    return pos, col
+
+
+def parse_document(text: str) -> Document:
+    """Parse a whole document: task items in order, and the binding comment."""
+    lines, _ends = split_lines(text)
+    items: list[ChecklistItem] = []
+    headings: list[tuple[int, str]] = []
+    section: tuple[str, ...] = ()
+    binding: str | None = None
+    binding_line: int | None = None
+    stack: list[_Block] = [_Block(_DOC)]
+    raw_items: list[tuple[int, int, int, int, bool, tuple[str, ...], int | None, int]] = []
+
+    def set_heading(level: int, title: str) -> tuple[str, ...]:
+        while headings and headings[-1][0] >= level:
+            headings.pop()
+        headings.append((level, title))
+        return tuple(h[1] for h in headings)
+
+    for line_index, line in enumerate(lines):
+        bom = 1 if line_index == 0 and line.startswith("\ufeff") else 0
+        if bom:
+            line = line[1:]  # GitHub ignores a byte order mark; offsets below add it back
+        length = len(line)
+        pos = 0  # character offset
+        col = 0  # column, tabs expanded to multiples of 4
+
+        # 1. Which open blocks does this line continue?
+        matched = 1
+        depth = len(stack)
+        line_done = False
+        while matched < depth:
+            block = stack[matched]
+            kind = block.kind
+            nn, nn_col = _next_nonspace(line, pos, col)
+            indent = nn_col - col
+            blank = nn >= length
+            if kind == _ITEM:
+                if blank:
+                    if not block.has_child:
+                        break
+                    pos, col = nn, nn_col
+                elif indent >= block.need:
+                    pos, col = _advance(line, pos, col, block.need)
+                else:
+                    break
+            elif kind == _QUOTE:
+                if indent <= 3 and not blank and line[nn] == ">":
+                    pos, col = nn + 1, nn_col + 1
+                    if pos < length and line[pos] in " \t":
+                        pos, col = _advance(line, pos, col, 1)
+                else:
+                    break
+            elif kind in (_PARA, _TABLE):
+                if blank:
+                    break
+            elif kind == _FENCE:
+                fence_char, fence_len, fence_offset = block.data  # type: ignore[misc]
+                if indent <= 3 and not blank and line[nn] == fence_char:
+                    m = _FENCE_CLOSE_RE.match(line, nn)
+                    if m and m.group(1)[0] == fence_char and len(m.group(1)) >= fence_len:
+                        del stack[matched:]
+                        line_done = True
+                        break
+                skip = fence_offset
+                while skip > 0 and pos < length and line[pos] in " \t":
+                    pos, col = _advance(line, pos, col, 1)
+                    skip -= 1
+            elif kind == _ICODE:
+                if indent >= 4:
+                    pos, col = _advance(line, pos, col, 4)
+                elif blank:
+                    pos, col = nn, nn_col
+                else:
+                    break
+            elif kind == _HTML and blank and block.data in (6, 7):
+                break
+            matched += 1
+        if line_done:
+            continue
+
+        all_matched = matched == depth
+        container = stack[matched - 1]
+        tip_kind = stack[-1].kind
+        opened = False  # a block start happened on this line (unmatched blocks are closed)
+        new_item: _Block | None = None
+
+        def close_unmatched() -> None:
+            nonlocal opened, matched
+            if not opened:
+                del stack[matched:]  # noqa: B023 (used within this iteration)
+                opened = True
+
+        def open_block(block: _Block) -> None:
+            nonlocal container, matched
+            close_unmatched()
+            stack[-1].has_child = True
+            stack.append(block)
+            container = block
+            matched = len(stack)
+
+        # 2. New block starts (containers repeat; a leaf ends the search).
+        leaf_kind = container.kind
+        nn, nn_col = _next_nonspace(line, pos, col)
+        while leaf_kind not in (_FENCE, _ICODE, _HTML):
+            nn, nn_col = _next_nonspace(line, pos, col)
+            indent = nn_col - col
+            blank = nn >= length
+            if indent >= 4:
+                if not blank and stack[-1].kind != _PARA and not (not opened and tip_kind == _PARA):
+                    pos, col = _advance(line, pos, col, 4)
+                    open_block(_Block(_ICODE))
+                    leaf_kind = _ICODE
+                break
+            if blank:
+                break
+            ch = line[nn]
+            if ch not in _MAYBE_SPECIAL:
+                break
+            if ch == ">":
+                pos, col = nn + 1, nn_col + 1
+                if pos < length and line[pos] in " \t":
+                    pos, col = _advance(line, pos, col, 1)
+                open_block(_Block(_QUOTE))
+                leaf_kind = _QUOTE
+                continue
+            if ch == "#" and _ATX_RE.match(line, nn):
+                close_unmatched()
+                stack[-1].has_child = True
+                m = re.match(r"#+", line[nn:])
+                level = len(m.group(0)) if m else 1
+                title = _ATX_CLOSE_RE.sub("", line[nn + level :].strip(" \t")).strip(" \t")
+                section = set_heading(level, title)
+                line_done = True
+                break
+            if ch in "`~":
+                m = _FENCE_OPEN_RE.match(line, nn)
+                if m:
+                    open_block(_Block(_FENCE, data=(ch, len(m.group(0)), indent)))
+                    leaf_kind = _FENCE
+                    line_done = True
+                    break
+            if ch == "<":
+                html_type = 0
+                for kind, regex in _HTML_START:
+                    if regex.match(line, nn):
+                        html_type = kind
+                        break
+                if html_type == 7 and (
+                    container.kind == _PARA or (not opened and tip_kind == _PARA)
+                ):
+                    html_type = 0
+                if html_type:
+                    if container.kind == _DOC and binding is None:
+                        m = _BINDING_RE.match(line, nn)
+                        if m:
+                            binding = m.group(1)
+                            binding_line = line_index + 1
+                    open_block(_Block(_HTML, data=html_type))
+                    leaf_kind = _HTML
+                    pos = nn
+                    end = _HTML_END.get(html_type)
+                    if end and end.search(line, nn):
+                        stack.pop()
+                    line_done = True
+                    break
+            if (
+                ch in "=-"
+                and container.kind == _PARA
+                and all_matched
+                and not opened
+                and _SETEXT_RE.match(line, nn)
+            ):
+                para = stack.pop()
+                level = 1 if ch == "=" else 2
+                section = set_heading(level, " ".join(para.lines or ()).strip())
+                line_done = True
+                break
+            if ch in "*-_" and _THEMATIC_RE.match(line, nn):
+                close_unmatched()
+                stack[-1].has_child = True
+                line_done = True
+                break
+            # list item
+            m = _BULLET_RE.match(line, nn) if ch in "*+-" else None
+            if m is None and ch.isdigit():
+                m = _ORDERED_RE.match(line, nn)
+                if m and container.kind == _PARA and not opened and m.group(1) != "1":
+                    m = None
+            if m is not None:
+                marker_end = m.end()
+                rest_nn, rest_col = _next_nonspace(line, marker_end, nn_col + marker_end - nn)
+                rest_blank = rest_nn >= length
+                if rest_blank and container.kind == _PARA and all_matched and not opened:
+                    m = None
+                else:
+                    marker_width = marker_end - nn
+                    pos2, col2 = marker_end, nn_col + marker_width
+                    spaces = rest_col - col2
+                    if rest_blank:
+                        padding = marker_width + 1
+                        pos, col = rest_nn, rest_col
+                    elif spaces >= 5:
+                        padding = marker_width + 1
+                        pos, col = _advance(line, pos2, col2, 1)
+                    else:
+                        padding = marker_width + spaces
+                        pos, col = rest_nn, rest_col
+                    item = _Block(_ITEM, need=indent + padding, data=(line_index, indent))
+                    open_block(item)
+                    leaf_kind = _ITEM
+                    new_item = item
+                    continue
+            # GFM table: a paragraph's last line followed by a delimiter row
+            if (
+                container.kind == _PARA
+                and all_matched
+                and not opened
+                and ch in "|-:"
+                and _TABLE_DELIM_RE.match(line, nn)
+                and container.lines
+                and _table_cells(container.lines[-1]) == _table_cells(line[nn:])
+            ):
+                container.kind = _TABLE
+                line_done = True
+                break
+            break
+
+        if line_done:
+            continue
+
+        # 3. The rest of the line: lazy continuation, a leaf's content, or a new paragraph.
+        nn, nn_col = _next_nonspace(line, pos, col)
+        blank = nn >= length
+        tip = stack[-1]
+        if not opened and not all_matched and not blank and tip.kind == _PARA:
+            tip.lines.append(line[nn:])  # type: ignore[union-attr]
+            continue
+        if not opened:
+            del stack[matched:]
+        container = stack[-1]
+        kind = container.kind
+        if kind == _HTML:
+            end = _HTML_END.get(container.data)  # type: ignore[arg-type]
+            if end and end.search(line, pos):
+                stack.pop()
+        elif kind in (_FENCE, _ICODE, _TABLE) or blank:
+            pass
+        elif kind == _PARA:
+            container.lines.append(line[nn:])  # type: ignore[union-attr]
+        else:
+            if new_item is not None and container is new_item:
+                m = _TASK_RE.match(line, nn)
+                if m is not None:
+                    parent = None
+                    task_depth = 0
+                    for block in reversed(stack[:-1]):
+                        if block.kind == _ITEM and block.task is not None:
+                            parent = block.task
+                            task_depth = raw_items[parent][3] + 1
+                            break
+                    new_item.task = len(raw_items)
+                    raw_items.append(
+                        (
+                            line_index + 1,
+                            nn + bom,
+                            new_item.data[1],  # type: ignore[index]
+                            task_depth,
+                            m.group(1) != " ",
+                            section,
+                            parent,
+                            m.end() + bom,
+                        )
+                    )
+            para = _Block(_PARA)
+            para.lines = [line[nn:]]
+            stack[-1].has_child = True
+            stack.append(para)
+
+    for line_no, box_col, indent, task_depth, checked, sect, parent, content_start in raw_items:
+        line = lines[line_no - 1]
+        items.append(
+            _describe_item(
+                line, line_no, box_col, indent, task_depth, checked, sect, parent, content_start
+            )
+        )
+    return Document(items, binding, binding_line, first_newline(text))
+
+
+def parse_checklist(text: str) -> list[ChecklistItem]:
+    """The task items of a Markdown document, in document order."""
+    return parse_document(text).items
+
+
+# ---------------------------------------------------------------------------
+# Links and annotations inside an item's text
+
+_NUM = r"(?P<num>\d+)(?![\w])"
+_REPO = r"(?P<repo>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100})"
+_ISSUE_URL = (
+    r"(?P<url>https?://[^\s/()<>\[\]]+/(?P<urepo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)"
+    r"/(?:issues|pull)/(?P<unum>\d+))(?![\w/])"
+)
+_CLOSING_WORD = r"(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
+
+# The tool's own link forms: `(#123)` in an issue body, `([#123](URL))` in a file.
+_TOOL_LINK_RE = re.compile(
+    r"(?:(?<=\s)|^)\((?:#" + _NUM + r"|\[#(?P<fnum>\d+)\]\((?P<furl>[^\s()]+)\))\)"
+)
+# Forms a user may write at the end of the item text.
+_USER_LINK_RES = [
+    re.compile(
+        r"(?:(?<=\s)|^)\(?" + _CLOSING_WORD + r":?[ \t]+(?:" + _REPO + r")?#" + _NUM + r"\)?$", re.I
+    ),
+    re.compile(r"(?:(?<=\s)|^)\(?" + _REPO + r"#" + _NUM + r"\)?$"),
+    re.compile(r"(?:(?<=\s)|^)\(?<?" + _ISSUE_URL + r">?\)?$"),
+    re.compile(r"(?:(?<=\s)|^)\(?\[[^\[\]]*\]\(" + _ISSUE_URL + r"\)\)?$"),
+]
+_ONLY_REF_RE = re.compile(r"^\(?#" + _NUM + r"\)?$")
+_ANNOTATION_RE = re.compile(
+    r"[ \t]+\((?:PR (?:(?P<prepo>[\w.-]+/[\w.-]+))?#(?P<pnum>\d+)"
+    r"|\[PR (?:(?P<fprepo>[\w.-]+/[\w.-]+))?#(?P<fpnum>\d+)\]\((?P<purl>[^\s()]+)\)"
+    r"|(?P<note>not planned|duplicate))\)"
+)
+_URL_REPO_RE = re.compile(r"https?://[^\s/]+/([^/\s]+/[^/\s]+)/(?:issues|pull)/(\d+)")
+
+
+def _url_ref(url: str, number: int) -> IssueRef:
+    m = _URL_REPO_RE.match(url)
+    return IssueRef(number, m.group(1) if m else None, url)
+
+
+def _describe_item(
+    line: str,
+    line_no: int,
+    box_col: int,
+    indent: int,
+    depth: int,
+    checked: bool,
+    section: tuple[str, ...],
+    parent: int | None,
+    content_start: int,
+) -> ChecklistItem:
+    box = box_col  # offset of "[" in the line
+    content = line[content_start:]
+    body = content.rstrip(" \t\v\f")
+    issue: IssueRef | None = None
+    pr: IssueRef | None = None
+    note: str | None = None
+    style: str | None = None
+    link_span: tuple[int, int] | None = None
+    ann_span: tuple[int, int] | None = None
+    text_end = content_start + len(body)
+    tail = ""
+
+    def read_annotations(start: int) -> tuple[int, IssueRef | None, str | None]:
+        found_pr = None
+        found_note = None
+        end = start
+        while True:
+            m = _ANNOTATION_RE.match(body, end)
+            if not m:
+                return end, found_pr, found_note
+            if m.group("pnum"):
+                found_pr = IssueRef(int(m.group("pnum")), m.group("prepo"))
+            elif m.group("fpnum"):
+                found_pr = IssueRef(int(m.group("fpnum")), m.group("fprepo"), m.group("purl"))
+            else:
+                found_note = m.group("note")
+            end = m.end()
+
+    tool_links = list(_TOOL_LINK_RE.finditer(body))
+    tool = tool_links[-1] if tool_links else None
+    if tool is not None:
+        if tool.group("num"):
+            issue = IssueRef(int(tool.group("num")))
+            style = "issue"
+        else:
+            issue = _url_ref(tool.group("furl"), int(tool.group("fnum")))
+            style = "file"
+        ann_end, pr, note = read_annotations(tool.end())
+        link_span = (content_start + tool.start(), content_start + tool.end())
+        ann_span = (content_start + tool.end(), content_start + ann_end)
+        tail = body[ann_end:].strip()
+        text = body[: tool.start()].strip()
+        text_end = content_start + len(body[: tool.start()].rstrip(" \t"))
+    else:
+        # strip the tool's annotations from the end, then look for a user-written link
+        core_end = len(body)
+        ann_positions = []
+        for m in _ANNOTATION_RE.finditer(body):
+            ann_positions.append(m)
+        # annotations must be a contiguous run at the end
+        run_start = len(body)
+        for m in reversed(ann_positions):
+            if m.end() == run_start:
+                run_start = m.start()
+            else:
+                break
+        core = body[:run_start]
+        core_end = len(core.rstrip(" \t"))
+        core = core[:core_end]
+        found = None
+        m = _ONLY_REF_RE.match(core.strip())
+        if m:
+            lead = len(core) - len(core.lstrip())
+            found = (lead + m.start(), lead + m.end(), IssueRef(int(m.group("num"))))
+        else:
+            for regex in _USER_LINK_RES:
+                m = regex.search(core)
+                if m:
+                    groups = m.groupdict()
+                    if groups.get("url"):
+                        ref = _url_ref(groups["url"], int(groups["unum"]))
+                    else:
+                        ref = IssueRef(int(groups["num"]), groups.get("repo"))
+                    found = (m.start(), m.end(), ref)
+                    break
+        if found is not None:
+            start, end, issue = found
+            style = "user"
+            link_span = (content_start + start, content_start + end)
+            ann_end, pr, note = read_annotations(end)
+            ann_span = (content_start + end, content_start + ann_end)
+            text = core[:start].strip()
+            text_end = content_start + len(core[:start].rstrip(" \t"))
+        else:
+            text = body.strip()
+    return ChecklistItem(
+        line_no=line_no,
+        checked=checked,
+        text=text,
+        indent=indent,
+        depth=depth,
+        parent=parent,
+        section=section,
+        issue=issue,
+        pr=pr,
+        note=note,
+        tail=tail,
+        link_style=style,
+        box_col=box,
+        link_span=link_span,
+        annotation_span=ann_span,
+        text_end=text_end,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Writing: links, annotations, boxes, the binding comment
+
+
+def format_ref(ref: IssueRef, style: str, *, prefix: str = "") -> str:
+    """A reference as the tool writes it: `#12` in an issue body, `[#12](URL)` in a file."""
+    label = f"{prefix}{ref.repo or ''}#{ref.number}"
+    if style == "file" and ref.url:
+        return f"[{label}]({ref.url})"
+    return label
+
+
+def format_link(ref: IssueRef, style: str) -> str:
+    return f"({format_ref(ref, style)})"
+
+
+def format_annotations(pr: IssueRef | None, note: str | None, style: str) -> str:
+    out = ""
+    if pr is not None:
+        out += f" ({format_ref(pr, style, prefix='PR ')})"
+    if note is not None:
+        out += f" ({note})"
+    return out
+
+
+def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+    box_char = line[item.box_col + 1]
+    if edit.checked is True and box_char == " ":
+        box_char = "x"
+    elif edit.checked is False:
+        box_char = " "
+    head = line[: item.box_col + 1] + box_char
+    rest_start = item.box_col + 2
+
+    link_span = item.link_span
+    ann_span = item.annotation_span
+    insert_link = ""
+    if link_span is None and isinstance(edit.issue, IssueRef):
+        insert_link = " " + format_link(edit.issue, style)
+    has_link = link_span is not None or bool(insert_link)
+
+    pr = item.pr if edit.pr is _UNSET else edit.pr
+    note = item.note if edit.note is _UNSET else edit.note
+    annotations_changed = (pr, note) != (item.pr, item.note)
+    if not has_link or not (annotations_changed or insert_link):
+        return head + line[rest_start:]
+    annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
+    if insert_link:
+        at = item.text_end
+        return head + line[rest_start:at] + insert_link + annotations + line[at:]
+    assert ann_span is not None
+    return head + line[rest_start : ann_span[0]] + annotations + line[ann_span[1] :]
+
+
+def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
+    """Apply item edits to `text`; every byte outside the edited spans is kept.
+
+    `style` is "issue" (links as `(#12)`) or "file" (links as `([#12](URL))`).
+    """
+    if not edits:
+        return text
+    by_line = {item.line_no: item for item in parse_checklist(text)}
+    lines, ends = split_lines(text)
+    for edit in edits:
+        item = by_line.get(edit.line_no)
+        if item is None:
+            raise ValueError(f"line {edit.line_no} holds no checklist item")
+        lines[edit.line_no - 1] = _edit_line(lines[edit.line_no - 1], item, edit, style)
+        # later edits of the same line see this one
+        by_line[edit.line_no] = parse_document_line(lines[edit.line_no - 1], item)
+    return "".join(line + end for line, end in zip(lines, ends, strict=True))
+
+
+def parse_document_line(line: str, item: ChecklistItem) -> ChecklistItem:
+    """Re-read one item line after an edit (its block context is unchanged)."""
+    m = _TASK_RE.match(line, item.box_col)
+    assert m is not None
+    return _describe_item(
+        line,
+        item.line_no,
+        item.box_col,
+        item.indent,
+        item.depth,
+        m.group(1) != " ",
+        item.section,
+        item.parent,
+        m.end(),
+    )
+
+
+def binding_line_text(url: str) -> str:
+    return f"<!-- {BINDING_PREFIX} {url} -->"
+
+
+def set_binding(text: str, url: str) -> str:
+    """Write (or replace) the file's binding comment; it goes on the first line."""
+    doc = parse_document(text)
+    lines, ends = split_lines(text)
+    if doc.binding_line is not None:
+        index = doc.binding_line - 1
+        lead = "\ufeff" if index == 0 and lines[0].startswith("\ufeff") else ""
+        lines[index] = lead + binding_line_text(url)
+        return "".join(line + end for line, end in zip(lines, ends, strict=True))
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    return bom + binding_line_text(url) + doc.newline + text[len(bom) :]
+
+
+def strip_binding(text: str) -> str:
+    """The document without its binding comment line (what the master issue shows)."""
+    doc = parse_document(text)
+    if doc.binding_line is None:
+        return text
+    lines, ends = split_lines(text)
+    index = doc.binding_line - 1
+    bom = "\ufeff" if index == 0 and lines[0].startswith("\ufeff") else ""
+    del lines[index]
+    del ends[index]
+    if not lines:
+        return bom
+    return bom + "".join(line + end for line, end in zip(lines, ends, strict=True))
