@@ -1,0 +1,710 @@
+#!/usr/bin/env python3
+"""Turn every unchecked item of a Markdown test plan into its own GitHub issue, never twice,
+and write each issue's link back into the checklist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+import checklist_parser as cp
+import checklist_source as cs
+from github_api import (
+    ConfigError,
+    CreateUncertain,
+    GitHubClient,
+    GitHubUnavailable,
+    Rejected,
+    ToolError,
+    WritePacer,
+)
+from report import Reporter, echo_diff, unified_diff
+
+TITLE_LIMIT = 256  # GitHub's maximum title length
+DEFAULT_TEMPLATE = "[Test] {text}"
+SECTION_SEPARATOR = " › "
+ITEM_MARKER_RE = re.compile(r"<!-- checklist-sync:item master=(\d+) key=([0-9a-f]+) -->")
+ADOPTED_MARKER = "<!-- checklist-sync:adopted master={master} -->"
+LABEL_COLOR = "0e8a16"
+CREATE_ATTEMPTS = 3
+
+
+# ---------------------------------------------------------------------------
+# Pure decisions: which items become which issues
+
+
+@dataclass
+class Candidate:
+    """An unchecked, unlinked item that needs an issue."""
+
+    item: cp.ChecklistItem
+    occurrence: int
+    title: str
+    key: str
+    parent_text: str | None
+
+
+def clean_title(title: str) -> str:
+    """One line, no control characters, within GitHub's limit; the Markdown kept as written."""
+    title = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in title)
+    title = re.sub(r"\s+", " ", title).strip()
+    if len(title) > TITLE_LIMIT:
+        title = title[: TITLE_LIMIT - 1].rstrip() + "…"
+    return title
+
+
+def item_key(item: cp.ChecklistItem) -> str:
+    """A stable identity for an item, written as a hidden marker into its issue."""
+    raw = "\x1f".join(item.section) + "\x1e" + item.text
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def plan_candidates(
+    items: list[cp.ChecklistItem], template: str, plan: str, reporter: Reporter
+) -> list[Candidate]:
+    """Unchecked unlinked items with their titles; identical items get their section path,
+    and items that still collide are reported and skipped (never one issue for two items).
+    """
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.text] = counts.get(item.text, 0) + 1
+    pending: list[Candidate] = []
+    for item, occurrence in cs.occurrences(items):
+        if item.checked or item.issue is not None:
+            continue
+        if not item.text:
+            reporter.skip(f"line {item.line_no}: the item has no text", line=item.line_no)
+            continue
+        text = item.text
+        if counts[item.text] > 1 and item.section:
+            text = SECTION_SEPARATOR.join((*item.section, item.text))
+        parent = items[item.parent].text if item.parent is not None else None
+        title = clean_title(
+            template.format(
+                text=text,
+                section=SECTION_SEPARATOR.join(item.section),
+                parent=parent or "",
+                plan=plan,
+            )
+        )
+        pending.append(Candidate(item, occurrence, title, item_key(item), parent))
+    by_title: dict[str, list[Candidate]] = {}
+    for cand in pending:
+        by_title.setdefault(cand.title.casefold(), []).append(cand)
+    keep = []
+    for cand in pending:
+        twins = by_title[cand.title.casefold()]
+        if len(twins) > 1:
+            lines = ", ".join(str(c.item.line_no) for c in twins)
+            reporter.skip(
+                f"line {cand.item.line_no}: identical items on lines {lines} would share the "
+                f"title {cand.title!r}; reword them or move them to different sections",
+                line=cand.item.line_no,
+            )
+            continue
+        keep.append(cand)
+    return keep
+
+
+def issue_body(cand: Candidate, master: int, plan: str | None) -> str:
+    lines = [cand.item.text, ""]
+    if cand.item.section:
+        lines.append(f"**Section:** {SECTION_SEPARATOR.join(cand.item.section)}  ")
+    if cand.parent_text:
+        lines.append(f"**Parent item:** {cand.parent_text}  ")
+    where = f" (`{plan}`)" if plan else ""
+    lines.append(f"**Checklist:** #{master}{where}")
+    lines += ["", f"<!-- checklist-sync:item master={master} key={cand.key} -->"]
+    return "\n".join(lines)
+
+
+@dataclass
+class RepoIndex:
+    """The repository's issues, indexed for adoption: by our marker and by exact title."""
+
+    by_marker: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
+    by_title: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    marked: set[int] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, issues: list[dict[str, Any]]) -> RepoIndex:
+        index = cls()
+        for issue in issues:
+            body = issue.get("body") or ""
+            for match in ITEM_MARKER_RE.finditer(body):
+                key = (int(match.group(1)), match.group(2))
+                index.by_marker.setdefault(key, []).append(issue)
+                index.marked.add(issue["number"])
+            index.by_title.setdefault(issue["title"], []).append(issue)
+        return index
+
+    def match(
+        self, cand: Candidate, master: int, taken: set[int]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """("marker" | "title", candidates) — the issues this item may already have."""
+        found = [i for i in self.by_marker.get((master, cand.key), []) if i["number"] not in taken]
+        if found:
+            return "marker", found
+        found = [
+            i
+            for i in self.by_title.get(cand.title, [])
+            if i["number"] not in taken and i["number"] not in self.marked and i["number"] != master
+        ]
+        return "title", found
+
+
+def preview(text: str) -> str:
+    """Links of issues not created yet are shown as `#?` in a dry-run diff."""
+    return re.sub(r"(?:(?<=#)|(?<=/issues/))0(?=[\]\)])", "?", text)
+
+
+# ---------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class Run:
+    client: GitHubClient | None
+    settings: cs.Settings
+    reporter: Reporter
+    dry_run: bool
+    labels: tuple[str, ...]
+    assignees: tuple[str, ...]
+    milestone: str | None
+    sub_issues: bool
+    repo_url: str = ""
+    _milestone_number: int | None = None
+    _labels_ready: bool = False
+
+    def prepare_writes(self) -> None:
+        """Labels (created if missing) and the milestone, once, before the first create."""
+        assert self.client is not None
+        if self._labels_ready:
+            return
+        for name in self.labels:
+            if self.client.fetch_label(name) is None:
+                if self.dry_run:
+                    self.reporter.info(f"would create label {name!r}")
+                    continue
+                self.client.apply_label(name, LABEL_COLOR, "Created by checklist-sync")
+                self.reporter.info(f"created label {name!r}")
+        if self.milestone:
+            self._milestone_number = self.client.fetch_milestone_number(self.milestone)
+        self._labels_ready = True
+
+    def create(self, cand: Candidate, master: int, plan: str | None) -> dict[str, Any]:
+        """Create one issue; after an unanswered create, look for it before trying again."""
+        assert self.client is not None
+        payload: dict[str, Any] = {
+            "title": cand.title,
+            "body": issue_body(cand, master, plan),
+            "labels": list(self.labels),
+        }
+        if self.assignees:
+            payload["assignees"] = list(self.assignees)
+        if self._milestone_number is not None:
+            payload["milestone"] = self._milestone_number
+        marker = f"checklist-sync:item master={master} key={cand.key} "
+        last: ToolError | None = None
+        for _attempt in range(CREATE_ATTEMPTS):
+            try:
+                return self.client.apply_create_issue(payload)
+            except (CreateUncertain, GitHubUnavailable) as exc:
+                last = exc
+                for issue in self.client.fetch_recent_issues():
+                    if marker in (issue.get("body") or ""):
+                        return issue  # GitHub created it before failing to answer
+        assert last is not None
+        raise last
+
+
+def _item_ref(issue: dict[str, Any]) -> cp.IssueRef:
+    return cp.IssueRef(int(issue["number"]), None, issue["html_url"])
+
+
+def run_generate(
+    plan_path: Path | None,
+    master_number: int | None,
+    *,
+    repo: str | None,
+    labels: tuple[str, ...],
+    assignees: tuple[str, ...],
+    milestone: str | None,
+    template: str,
+    sub_issues: bool,
+    dry_run: bool,
+    force: bool,
+    write_interval: float | None,
+    reporter: Reporter,
+) -> int:
+    plan = cs.PlanFile.read(plan_path) if plan_path else None
+    doc = cp.parse_document(plan.text) if plan else None
+    settings = cs.resolve_settings(
+        repo_flag=repo,
+        binding=doc.binding if doc else None,
+        write_interval_flag=write_interval,
+        need_token=not dry_run,
+    )
+    label = cs.plan_label(plan.path) if plan else None
+    if plan and not dry_run:
+        plan.check_writable()
+
+    if dry_run and settings.token is None:
+        if plan is None or doc is None:
+            raise ConfigError("--dry-run without a token needs a plan file (no issue to read)")
+        return offline_preview(plan, doc, settings, template, label or "", reporter)
+
+    assert settings.token is not None
+    client = GitHubClient(
+        settings.token,
+        settings.repo,
+        settings.api_url,
+        write_interval=settings.write_interval,
+        verbose=reporter.debug if reporter.verbose else None,
+    )
+    try:
+        repo_data = client.fetch_repo()
+        run = Run(
+            client,
+            settings,
+            reporter,
+            dry_run,
+            labels,
+            assignees,
+            milestone,
+            sub_issues,
+            repo_url=repo_data["html_url"],
+        )
+        if plan is not None and doc is not None:
+            assert label is not None
+            file_mode(run, plan, doc, master_number, label, template, force)
+        else:
+            assert master_number is not None
+            issue_mode(run, master_number, template)
+        code = reporter.exit_code
+    except ToolError as exc:
+        reporter.fail(exc.format_message())
+        code = exc.exit_code
+    finally:
+        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        client.close()
+    return code
+
+
+def offline_preview(
+    plan: cs.PlanFile,
+    doc: cp.Document,
+    settings: cs.Settings,
+    template: str,
+    label: str,
+    reporter: Reporter,
+) -> int:
+    """--dry-run with no token: parse, list what would be created, show the diff."""
+    reporter.counts["items"] = len(doc.items)
+    cands = plan_candidates(doc.items, template, label, reporter)
+    changes = cs.KeyedChanges(cs.identity_key)
+    repo_url = f"https://github.com/{settings.repo}"
+    for cand in cands:
+        where = SECTION_SEPARATOR.join(cand.item.section) or "(no section)"
+        parent = f", parent: {cand.parent_text}" if cand.parent_text else ""
+        reporter.info(f"would create {cand.title!r} (line {cand.item.line_no}, {where}{parent})")
+        changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
+            "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
+        }
+    if doc.binding is None:
+        reporter.info("would create the master checklist issue and bind the plan to it")
+    reporter.info("duplicate check skipped: no token, so existing issues were not read")
+    new_text = changes.apply(plan.text, "file") if changes else plan.text
+    echo_diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
+    reporter.info(_pace_note(len(cands), settings.write_interval))
+    reporter.summary(requests=0, rate_limit_remaining=None, would_create=len(cands))
+    return reporter.exit_code
+
+
+def _pace_note(count: int, interval: float) -> str:
+    seconds = WritePacer.estimate(count, interval)
+    return f"{count} issues to create: about {seconds:.0f}s at one write every {interval:g}s"
+
+
+def link_items(
+    run: Run,
+    cands: list[Candidate],
+    master: int,
+    plan: str | None,
+    index: RepoIndex,
+    taken: set[int],
+    on_link: Any,
+) -> None:
+    """Adopt or create an issue for each candidate; `on_link(cand, ref)` records each link."""
+    client, reporter = run.client, run.reporter
+    assert client is not None
+    with reporter.progress(cands, "creating issues") as bar:
+        for cand in bar:
+            line = cand.item.line_no
+            how, found = index.match(cand, master, taken)
+            if len(found) > 1:
+                numbers = ", ".join(f"#{i['number']}" for i in found)
+                reporter.skip(
+                    f"line {line}: {cand.title!r} matches several issues ({numbers}) by {how}; "
+                    "link the right one in the checklist by hand",
+                    line=line,
+                )
+                continue
+            if found:
+                issue = found[0]
+                taken.add(issue["number"])
+                if how == "title" and not run.dry_run:
+                    adopt_comment(run, issue, master)
+                if run.sub_issues and not run.dry_run:
+                    client.apply_sub_issue(master, issue["id"])
+                verb = "would adopt" if run.dry_run else "adopted"
+                reporter.change(
+                    "adopted",
+                    f"{verb} #{issue['number']} {cand.title!r} for line {line} (by {how})",
+                    line=line,
+                    issue=issue["number"],
+                    url=issue["html_url"],
+                )
+                on_link(cand, _item_ref(issue))
+                continue
+            if run.dry_run:
+                reporter.info(f"would create {cand.title!r} (line {line})")
+                on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
+                continue
+            run.prepare_writes()
+            try:
+                issue = run.create(cand, master, plan)
+            except Rejected as exc:
+                reporter.fail(f"line {line}: {exc.format_message()}")
+                continue
+            taken.add(issue["number"])
+            if run.sub_issues:
+                client.apply_sub_issue(master, issue["id"])
+            reporter.change(
+                "created",
+                f"created #{issue['number']} {cand.title!r} for line {line}",
+                line=line,
+                issue=issue["number"],
+                url=issue["html_url"],
+                title=cand.title,
+            )
+            on_link(cand, _item_ref(issue))
+
+
+def adopt_comment(run: Run, issue: dict[str, Any], master: int) -> None:
+    """Link a pre-existing issue back to the checklist: one comment, once."""
+    assert run.client is not None
+    marker = ADOPTED_MARKER.format(master=master)
+    if issue.get("comments"):
+        for comment in run.client.fetch_comments(issue["number"]):
+            if marker in (comment.get("body") or ""):
+                return
+    run.client.apply_comment(
+        issue["number"], f"Tracked in the test checklist #{master}.\n\n{marker}"
+    )
+
+
+def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
+    return {
+        item.issue.number
+        for item in items
+        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
+    }
+
+
+def file_mode(
+    run: Run,
+    plan: cs.PlanFile,
+    doc: cp.Document,
+    master_number: int | None,
+    label: str,
+    template: str,
+    force: bool,
+) -> None:
+    client, reporter, repo = run.client, run.reporter, run.settings.repo
+    assert client is not None
+    reporter.counts["items"] = len(doc.items)
+    cands = plan_candidates(doc.items, template, label, reporter)
+    taken = linked_numbers(doc.items, repo)
+
+    if master_number is None and doc.binding:
+        bound = cs.binding_target(doc.binding)
+        if bound is None or bound[0].lower() != repo.lower():
+            raise ConfigError(
+                f"{plan.path} is bound to {doc.binding}, not to an issue of {repo}: fix the "
+                "binding line or pass --repo"
+            )
+        master_number = bound[1]
+
+    master: dict[str, Any] | None = None
+    index: RepoIndex | None = None
+    if master_number is not None:
+        master = cs.fetch_master(client, master_number)
+        if not force and cs.master_edited(master.get("body") or ""):
+            refuse(reporter, master_number)
+            return
+    else:
+        index = RepoIndex.build(client.fetch_all_issues())
+        master = find_master(client, index_issues=index, label=label)
+        if master is None:
+            title = _plan_title(doc, plan.text, label)
+            if run.dry_run:
+                reporter.info(f"would create the master checklist issue {title!r}")
+                master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
+            else:
+                body = cs.master_body(plan.text, label)
+                master = client.apply_create_issue({"title": title, "body": body})
+                reporter.change(
+                    "created",
+                    f"created master checklist #{master['number']} {title!r}",
+                    issue=master["number"],
+                    url=master["html_url"],
+                    master=True,
+                )
+        else:
+            reporter.info(f"found master checklist #{master['number']} (by its marker)")
+        if not run.dry_run:
+            plan.write(cp.set_binding(plan.reread(), master["html_url"]))
+    number = int(master["number"])
+    taken.add(number)
+
+    changes = cs.KeyedChanges(cs.identity_key)
+    original = plan.text
+
+    def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
+        changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
+        if not run.dry_run:
+            # written after every issue, so a crash never loses a link
+            plan.write(changes.apply(plan.reread(), "file"))
+
+    if cands:
+        if index is None:
+            index = RepoIndex.build(client.fetch_all_issues())
+        try:
+            link_items(run, cands, number, label, index, taken, on_link)
+        except ToolError as exc:
+            reporter.fail(exc.format_message())
+    if run.dry_run:
+        preview_text = changes.apply(original, "file") if changes else original
+        if master_number is None:
+            preview_text = cp.set_binding(preview_text, master["html_url"])
+        echo_diff(preview(unified_diff(original, preview_text, str(plan.path))))
+        creations = sum(1 for c in reporter.changes if c["message"].startswith("would create"))
+        reporter.info(_pace_note(creations, run.settings.write_interval))
+        return
+    publish_master(run, plan, number, label, force)
+
+
+def refuse(reporter: Reporter, number: int) -> None:
+    reporter.fail(
+        f"master issue #{number} was edited on GitHub since it was last published; nothing "
+        "written. Copy those edits into the plan file, or rerun with --force to overwrite them"
+    )
+
+
+def publish_master(run: Run, plan: cs.PlanFile, number: int, label: str, force: bool) -> None:
+    """Republish the plan to its master issue, keeping the boxes sync wrote there."""
+    client, reporter = run.client, run.reporter
+    assert client is not None
+    current = client.fetch_issue(number)
+    body = current.get("body") or ""
+    _label, recorded, old_plan = cs.split_master_body(body)
+    if cs.master_edited(body) and not force:
+        refuse(reporter, number)
+        return
+    new_plan = cs.strip_binding(plan.text)
+    if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
+        return  # same items and text: the boxes there are sync's business
+    carried = carry_state(new_plan, old_plan, run.settings.repo)
+    new_body = cs.master_body(carried, label)
+    if new_body == body:
+        return
+    if len(new_body) > cs.ISSUE_BODY_LIMIT:
+        reporter.fail(
+            f"the plan is too long for an issue body ({len(new_body)} characters, GitHub takes "
+            f"{cs.ISSUE_BODY_LIMIT}); split it into several plans"
+        )
+        return
+    client.apply_issue_update(number, {"body": new_body})
+    reporter.info(f"published {label} to master checklist #{number}")
+
+
+def carry_state(new_plan: str, old_plan: str, repo: str) -> str:
+    """Boxes and annotations of linked items, as the master issue has them, onto new text."""
+    key_of = cs.issue_key_fn(repo)
+    changes = cs.KeyedChanges(key_of)
+    for item in cp.parse_checklist(old_plan):
+        if item.issue is not None:
+            changes.changes[item.issue.key(repo)] = {
+                "checked": item.checked,
+                "pr": item.pr,
+                "note": item.note,
+            }
+    return changes.apply(new_plan, "file")
+
+
+def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> dict[str, Any] | None:
+    """A master issue a crashed first run created for this plan, found by its marker."""
+    prefix = f"<!-- {cs.MASTER_MARKER} plan={label} "
+    found = [
+        issue
+        for issues in index_issues.by_title.values()
+        for issue in issues
+        if prefix in (issue.get("body") or "")
+    ]
+    if len(found) > 1:
+        numbers = ", ".join(f"#{i['number']}" for i in found)
+        raise ConfigError(
+            f"several master issues claim {label} ({numbers}): close the extra ones, or pass "
+            "--master-issue"
+        )
+    return found[0] if found else None
+
+
+def _plan_title(doc: cp.Document, text: str, label: str) -> str:
+    for line in cp.split_lines(text)[0]:
+        match = re.match(r"^\ufeff?#{1,6}[ \t]+(.+?)[ \t#]*$", line)
+        if match:
+            return clean_title(match.group(1))
+    return clean_title(f"Test plan: {label}")
+
+
+def issue_mode(run: Run, number: int, template: str) -> None:
+    client, reporter, repo = run.client, run.reporter, run.settings.repo
+    assert client is not None
+    master = cs.fetch_master(client, number)
+    body = master.get("body") or ""
+    items = cp.parse_checklist(body)
+    reporter.counts["items"] = len(items)
+    cands = plan_candidates(items, template, f"#{number}", reporter)
+    taken = linked_numbers(items, repo) | {number}
+    changes = cs.KeyedChanges(cs.identity_key)
+
+    def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
+        changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
+
+    if cands:
+        index = RepoIndex.build(client.fetch_all_issues())
+        try:
+            link_items(run, cands, number, None, index, taken, on_link)
+        except ToolError as exc:
+            reporter.fail(exc.format_message())
+    if run.dry_run:
+        new_body = changes.apply(body, "issue") if changes else body
+        echo_diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
+        creations = sum(1 for c in reporter.changes if c["message"].startswith("would create"))
+        reporter.info(_pace_note(creations, run.settings.write_interval))
+        return
+    if changes:
+        # one write at the end: the markers in the new issues make a crash before it safe
+        cs.write_issue_body(client, number, changes, "issue")
+        reporter.info(f"linked {len(changes.changes)} items in master checklist #{number}")
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("plan", required=False, type=click.Path(path_type=Path, dir_okay=True))
+@click.option(
+    "--master-issue",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Issue mode: the checklist is the body of issue N (with PLAN: bind the plan to N).",
+)
+@click.option(
+    "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    default=("test",),
+    show_default=True,
+    help="Label for new issues (repeatable; created if missing).",
+)
+@click.option("--assignee", "assignees", multiple=True, help="Assign new issues (repeatable).")
+@click.option("--milestone", metavar="TITLE|N", help="Milestone for new issues.")
+@click.option(
+    "--title-template",
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="Issue title; fields: {text} {section} {parent} {plan}.",
+)
+@click.option("--sub-issues", is_flag=True, help="Attach each issue as a sub-issue of the master.")
+@click.option("--dry-run", is_flag=True, help="Read only: show what would be created and the diff.")
+@click.option(
+    "--force", is_flag=True, help="Republish even if the master issue was edited on GitHub."
+)
+@click.option(
+    "--write-interval",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing off).",
+)
+@click.option(
+    "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every API request.")
+@click.option("-q", "--quiet", is_flag=True, help="Show errors only.")
+def main(
+    plan: Path | None,
+    master_issue: int | None,
+    repo: str | None,
+    labels: tuple[str, ...],
+    assignees: tuple[str, ...],
+    milestone: str | None,
+    title_template: str,
+    sub_issues: bool,
+    dry_run: bool,
+    force: bool,
+    write_interval: float | None,
+    json_mode: bool,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """Create one GitHub issue per unchecked item of PLAN (a Markdown checklist).
+
+    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag.
+    """
+    if plan is None and master_issue is None:
+        raise click.UsageError("pass a PLAN file or --master-issue N")
+    try:
+        template_check = title_template.format(text="t", section="s", parent="p", plan="f")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise click.UsageError(
+            f"--title-template {title_template!r} is not valid ({exc}); use the fields "
+            "{text} {section} {parent} {plan}"
+        ) from None
+    if "{text}" not in title_template or not template_check.strip():
+        raise click.UsageError("--title-template must contain {text}")
+    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    labels = tuple(label for label in labels if label)
+    code = run_generate(
+        plan,
+        master_issue,
+        repo=repo,
+        labels=labels,
+        assignees=assignees,
+        milestone=milestone,
+        template=title_template,
+        sub_issues=sub_issues,
+        dry_run=dry_run,
+        force=force,
+        write_interval=write_interval,
+        reporter=reporter,
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

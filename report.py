@@ -1,0 +1,151 @@
+"""What both scripts tell the user: one stderr line per change, a summary, `--json` on stdout,
+a diff for --dry-run/--check, a progress bar on a terminal, and the GitHub Actions step summary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+
+from github_api import redact
+
+T = TypeVar("T")
+COUNTS = ("items", "created", "adopted", "checked", "unchecked", "skipped", "warnings")
+PROGRESS_MIN_ITEMS = 20  # a bar for shorter runs only flickers
+
+
+@dataclass
+class Reporter:
+    quiet: bool = False
+    verbose: bool = False
+    json_mode: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    failed: bool = False  # something could not be done (exit 1)
+    _bar: Any = None
+
+    # -- lines ----------------------------------------------------------------
+
+    def _echo(self, message: str) -> None:
+        message = redact(message)
+        if self._bar is not None:
+            # keep the bar on its own line
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(message, err=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self._echo(message)
+
+    def debug(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            self._echo(message)
+
+    def change(self, kind: str, message: str, **data: Any) -> None:
+        """One line per change (`created #123 …`), counted under `kind`."""
+        if kind in self.counts:
+            self.counts[kind] += 1
+        self.changes.append({"action": kind, "message": redact(message), **data})
+        self.info(message)
+
+    def warn(self, message: str, **data: Any) -> None:
+        self.counts["warnings"] += 1
+        self.changes.append({"action": "warning", "message": redact(message), **data})
+        self.info(f"warning: {message}")
+
+    def skip(self, message: str, **data: Any) -> None:
+        self.counts["skipped"] += 1
+        self.changes.append({"action": "skipped", "message": redact(message), **data})
+        self.info(f"skipped: {message}")
+
+    def fail(self, message: str) -> None:
+        """An error that does not stop the batch; always shown, even with -q."""
+        self.failed = True
+        self.changes.append({"action": "error", "message": redact(message)})
+        self._echo(f"error: {message}")
+
+    # -- progress -------------------------------------------------------------
+
+    @contextmanager
+    def progress(self, items: list[T], label: str) -> Iterator[Iterable[T]]:
+        show = (
+            not self.quiet
+            and len(items) >= PROGRESS_MIN_ITEMS
+            and sys.stderr.isatty()
+            and not os.environ.get("CI")
+        )
+        if not show:
+            yield items
+            return
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            self._bar = bar
+            try:
+                yield bar
+            finally:
+                self._bar = None
+
+    # -- the end --------------------------------------------------------------
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.counts["skipped"] or self.counts["warnings"] else 0
+
+    def summary(self, *, requests: int, rate_limit_remaining: int | None, **extra: Any) -> None:
+        c = self.counts
+        rate = "unknown" if rate_limit_remaining is None else str(rate_limit_remaining)
+        self.info(
+            f"{c['items']} items: {c['created']} created, {c['adopted']} adopted, "
+            f"{c['checked']} checked, {c['unchecked']} unchecked, {c['skipped']} skipped, "
+            f"{c['warnings']} warnings; {requests} API requests, rate limit left {rate}"
+        )
+        if self.json_mode:
+            payload = {
+                **c,
+                "requests": requests,
+                "rate_limit_remaining": rate_limit_remaining,
+                "changes": self.changes,
+                **extra,
+            }
+            click.echo(redact(json.dumps(payload, indent=2, sort_keys=False)))
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A unified diff of two versions of a checklist (line endings shown as plain lines)."""
+    if old == new:
+        return ""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    out = []
+    for line in lines:
+        out.append(
+            line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+        )
+    return "".join(out).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def echo_diff(diff: str) -> None:
+    if diff:
+        click.echo(redact(diff), err=True, nl=False)
+
+
+def write_step_summary(markdown: str) -> None:
+    """Append to the GitHub Actions job summary when running in Actions."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(redact(markdown))
+        if not markdown.endswith("\n"):
+            handle.write("\n")

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Recalculate every box of a checklist from live GitHub state: closed as completed is [x]
+with the PR that closed it, reopened is [ ] again. Re-running it always repairs desync.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+import checklist_parser as cp
+import checklist_source as cs
+from github_api import GitHubClient, IssueState, ToolError
+from report import Reporter, echo_diff, unified_diff, write_step_summary
+
+# ---------------------------------------------------------------------------
+# Pure decisions: what a box should become
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The wanted state of one item, or a warning when its issue cannot be read."""
+
+    checked: bool | None = None
+    pr: cp.IssueRef | None = None
+    note: str | None = None
+    warning: str | None = None
+
+
+def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decision:
+    """What the item's box and annotations should be, given its issue's live state."""
+    assert item.issue is not None
+    target, number = item.issue.key(repo)
+    name = f"{item.issue.repo}#{number}" if item.issue.repo else f"#{number}"
+    if state is None:
+        return Decision(
+            warning=f"line {item.line_no}: issue {name} not found (deleted, or no access); "
+            "line left unchanged"
+        )
+    if state.repo.lower() != target or state.number != number:
+        return Decision(
+            warning=f"line {item.line_no}: issue {name} was transferred to "
+            f"{state.repo}#{state.number}; link the new issue (line left unchanged)"
+        )
+    if state.state == "open":
+        return Decision(checked=False)
+    if state.state_reason == "not_planned":
+        return Decision(checked=False, note=cp.NOTE_NOT_PLANNED)
+    if state.state_reason == "duplicate":
+        return Decision(checked=False, note=cp.NOTE_DUPLICATE)
+    pr = item.pr  # closed without a PR we can see: a PR annotation already there stays
+    if state.closing_pr is not None:
+        pr_repo, pr_number, pr_url = state.closing_pr
+        pr = cp.IssueRef(pr_number, None if pr_repo.lower() == repo.lower() else pr_repo, pr_url)
+    return Decision(checked=True, pr=pr)
+
+
+def _same_ref(a: cp.IssueRef | None, b: cp.IssueRef | None, repo: str) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.key(repo) == b.key(repo)
+
+
+def plan_edits(
+    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+) -> tuple[list[cp.Edit], list[str]]:
+    """The edits that bring every linked item in line with its issue, and the warnings."""
+    edits: list[cp.Edit] = []
+    warnings: list[str] = []
+    for item in items:
+        if item.issue is None:
+            continue
+        decision = decide(item, states.get(item.issue.key(repo)), repo)
+        if decision.warning:
+            warnings.append(decision.warning)
+            continue
+        if (
+            item.checked == decision.checked
+            and _same_ref(item.pr, decision.pr, repo)
+            and item.note == decision.note
+        ):
+            continue
+        edits.append(
+            cp.Edit(item.line_no, checked=decision.checked, pr=decision.pr, note=decision.note)
+        )
+    return edits, warnings
+
+
+def sync_text(
+    text: str, states: dict[tuple[str, int], IssueState | None], repo: str, style: str
+) -> tuple[str, list[cp.Edit], list[str]]:
+    items = cp.parse_checklist(text)
+    edits, warnings = plan_edits(items, states, repo)
+    return cp.apply_edits(text, edits, style=style), edits, warnings
+
+
+def progress_table(
+    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+) -> str:
+    """The Markdown progress table for the GitHub Actions job summary."""
+    done, open_, dropped, unlinked = [], [], [], []
+    for item in items:
+        state = states.get(item.issue.key(repo)) if item.issue else None
+        if state is None:
+            (done if item.checked else unlinked).append((item, None))
+        elif state.state == "open":
+            open_.append((item, state))
+        elif state.state_reason in ("not_planned", "duplicate"):
+            dropped.append((item, state))
+        else:
+            done.append((item, state))
+    total = len(items) or 1
+    rows = [
+        "### Checklist progress",
+        "",
+        "| Status | Items | Share |",
+        "| --- | ---: | ---: |",
+    ]
+    for label, group in (
+        ("Done", done),
+        ("Open", open_),
+        ("Not planned / duplicate", dropped),
+        ("Not linked", unlinked),
+    ):
+        rows.append(f"| {label} | {len(group)} | {100 * len(group) // total}% |")
+    listed = [(i, s) for i, s in open_ + dropped if s is not None]
+    if listed:
+        rows += ["", "| Item | Issue | State |", "| --- | --- | --- |"]
+        for item, state in listed:
+            assert state is not None
+            why = state.state if state.state == "open" else (state.state_reason or "closed")
+            text = item.text.replace("|", "\\|")
+            rows.append(f"| {text} | [#{state.number}]({state.url}) | {why.replace('_', ' ')} |")
+    return "\n".join(rows) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# GitHub Actions events
+
+
+def event_shortcut(linked: set[int] | None) -> str | None:
+    """A reason to stop early for an Actions event that cannot change the checklist."""
+    if not os.environ.get("GITHUB_ACTIONS") or not os.environ.get("GITHUB_EVENT_PATH"):
+        return None
+    try:
+        with open(os.environ["GITHUB_EVENT_PATH"], encoding="utf-8") as handle:
+            event = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    name = os.environ.get("GITHUB_EVENT_NAME", "")
+    if name == "pull_request" or ("pull_request" in event and "issue" not in event):
+        pull = event.get("pull_request") or {}
+        if event.get("action") == "closed" and not pull.get("merged"):
+            return f"pull request #{pull.get('number')} was closed without merging: nothing to sync"
+        return None
+    if linked is not None and (name == "issues" or "issue" in event):
+        issue = event.get("issue") or {}
+        number = issue.get("number")
+        if isinstance(number, int) and number not in linked:
+            return f"issue #{number} is not in the checklist: nothing to sync"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class Target:
+    """One document to keep in sync: the plan file or an issue body."""
+
+    name: str
+    text: str
+    style: str
+    issue: int | None = None
+    plan: cs.PlanFile | None = None
+
+
+def run_sync(
+    plan_path: Path | None,
+    master_number: int | None,
+    *,
+    repo: str | None,
+    check: bool,
+    dry_run: bool,
+    write_interval: float | None,
+    reporter: Reporter,
+) -> int:
+    early = event_shortcut(None)
+    if early:
+        reporter.info(early)
+        return 0
+    plan = cs.PlanFile.read(plan_path) if plan_path else None
+    doc = cp.parse_document(plan.text) if plan else None
+    settings = cs.resolve_settings(
+        repo_flag=repo,
+        binding=doc.binding if doc else None,
+        write_interval_flag=write_interval,
+        need_token=True,
+    )
+    if plan and not (check or dry_run):
+        plan.check_writable()
+    if plan and doc and doc.binding and master_number is None:
+        bound = cs.binding_target(doc.binding)
+        if bound and bound[0].lower() == settings.repo.lower():
+            master_number = bound[1]
+    if plan and master_number is None:
+        reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
+
+    assert settings.token is not None
+    client = GitHubClient(
+        settings.token,
+        settings.repo,
+        settings.api_url,
+        write_interval=settings.write_interval,
+        verbose=reporter.debug if reporter.verbose else None,
+    )
+    try:
+        code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)
+    except ToolError as exc:
+        reporter.fail(exc.format_message())
+        code = exc.exit_code
+    finally:
+        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        client.close()
+    return code
+
+
+def sync_targets(
+    client: GitHubClient,
+    repo: str,
+    plan: cs.PlanFile | None,
+    master_number: int | None,
+    check: bool,
+    dry_run: bool,
+    reporter: Reporter,
+) -> int:
+    targets: list[Target] = []
+    if plan is not None:
+        targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
+    if master_number is not None:
+        master = cs.fetch_master(client, master_number)
+        style = "file" if plan is not None else "issue"
+        targets.append(
+            Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
+        )
+
+    primary = cp.parse_checklist(targets[0].text)
+    reporter.counts["items"] = len(primary)
+    linked = {
+        item.issue.number
+        for t in targets
+        for item in cp.parse_checklist(t.text)
+        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
+    }
+    early = event_shortcut(linked | ({master_number} if master_number else set()))
+    if early:
+        reporter.info(early)
+        return 0
+
+    refs = [
+        item.issue.key(repo) for t in targets for item in cp.parse_checklist(t.text) if item.issue
+    ]
+    states = client.fetch_issue_states(refs) if refs else {}
+
+    out_of_sync = False
+    for index, target in enumerate(targets):
+        new_text, edits, warnings = sync_text(target.text, states, repo, target.style)
+        if index == 0:
+            report_edits(reporter, target.text, new_text, edits, states, repo)
+            for warning in warnings:
+                reporter.warn(warning)
+        if new_text == target.text:
+            continue
+        out_of_sync = True
+        if check or dry_run:
+            echo_diff(unified_diff(target.text, new_text, target.name))
+            continue
+        if target.plan is not None:
+            # apply to the file as it is now, in case it was edited while we read GitHub
+            fresh = target.plan.reread()
+            target.plan.write(sync_text(fresh, states, repo, target.style)[0])
+            reporter.info(f"updated {target.name}")
+        elif target.issue is not None:
+            write_master(client, target, states, repo)
+            reporter.info(f"updated master checklist #{target.issue}")
+
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        write_step_summary(progress_table(primary, states, repo))
+    if check and out_of_sync:
+        reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
+    return reporter.exit_code
+
+
+def write_master(
+    client: GitHubClient,
+    target: Target,
+    states: dict[tuple[str, int], IssueState | None],
+    repo: str,
+) -> None:
+    """Re-read the issue body just before writing and apply the decisions to that text."""
+    assert target.issue is not None
+    fresh = client.fetch_issue(target.issue).get("body") or ""
+    new = sync_text(fresh, states, repo, target.style)[0]
+    if new != fresh:
+        client.apply_issue_update(target.issue, {"body": new})
+
+
+def report_edits(
+    reporter: Reporter,
+    old_text: str,
+    new_text: str,
+    edits: list[cp.Edit],
+    states: dict[tuple[str, int], IssueState | None],
+    repo: str,
+) -> None:
+    before = {item.line_no: item for item in cp.parse_checklist(old_text)}
+    after = {item.line_no: item for item in cp.parse_checklist(new_text)}
+    for edit in edits:
+        old, new = before[edit.line_no], after[edit.line_no]
+        assert new.issue is not None
+        refs = (
+            f"#{new.issue.number}" if not new.issue.repo else f"{new.issue.repo}#{new.issue.number}"
+        )
+        if new.pr:
+            refs += f", PR {'#' if not new.pr.repo else new.pr.repo + '#'}{new.pr.number}"
+        if new.note:
+            refs += f", {new.note}"
+        data = {"line": edit.line_no, "issue": new.issue.number}
+        if new.checked and not old.checked:
+            reporter.change("checked", f"checked line {edit.line_no} {new.text!r} ({refs})", **data)
+        elif old.checked and not new.checked:
+            reporter.change(
+                "unchecked", f"unchecked line {edit.line_no} {new.text!r} ({refs})", **data
+            )
+        else:
+            reporter.change(
+                "annotated", f"annotated line {edit.line_no} {new.text!r} ({refs})", **data
+            )
+    del states, repo
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("plan", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--master-issue",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Issue mode: the checklist is the body of issue N.",
+)
+@click.option(
+    "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
+)
+@click.option(
+    "--check", is_flag=True, help="Change nothing; print the diff; exit 1 when out of sync."
+)
+@click.option("--dry-run", is_flag=True, help="Read only: print the diff of what would change.")
+@click.option(
+    "--write-interval",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing off).",
+)
+@click.option(
+    "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every API request.")
+@click.option("-q", "--quiet", is_flag=True, help="Show errors only.")
+def main(
+    plan: Path | None,
+    master_issue: int | None,
+    repo: str | None,
+    check: bool,
+    dry_run: bool,
+    write_interval: float | None,
+    json_mode: bool,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """Tick or untick every linked item of PLAN (or of issue N) from live GitHub state.
+
+    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag.
+    """
+    if plan is None and master_issue is None:
+        raise click.UsageError("pass a PLAN file or --master-issue N")
+    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    code = run_sync(
+        plan,
+        master_issue,
+        repo=repo,
+        check=check,
+        dry_run=dry_run,
+        write_interval=write_interval,
+        reporter=reporter,
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
