@@ -514,39 +514,89 @@ def parse_checklist(text: str) -> list[ChecklistItem]:
 # ---------------------------------------------------------------------------
 # Links and annotations inside an item's text
 
-_NUM = r"(?P<num>\d+)(?![\w])"
-_REPO = r"(?P<repo>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100})"
-_ISSUE_URL = (
-    r"(?P<url>https?://[^\s/()<>\[\]]+/(?P<urepo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)"
-    r"/(?:issues|pull)/(?P<unum>\d+))(?![\w/])"
-)
-_CLOSING_WORD = r"(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
+# Every pattern here is linear in the line length: quantifiers that could hand characters back
+# to a neighbour are possessive or bounded, searches start only after whitespace, and the tool's
+# annotations are matched only at known offsets, never searched for. A 100,000-character line
+# of brackets, spaces or URL prefixes must cost microseconds per character, not seconds.
+
+# At most 10 digits (GitHub numbers are 32-bit, and int() refuses over 4,300 digits), and never
+# followed by a word character, so `#12` is not read out of `#123` or `#12a`.
+_NUM = r"\d{1,10}(?!\w)"
+_REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
+_ISSUE_URL = r"https?://[^\s/()<>\[\]]++/" + _REPO + r"/(?:issues|pull)/" + _NUM + r"(?!/)"
+_CLOSING_WORD = r"(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
 
 # The tool's own link forms: `(#123)` in an issue body, `([#123](URL))` in a file.
 _TOOL_LINK_RE = re.compile(
-    r"(?:(?<=\s)|^)\((?:#" + _NUM + r"|\[#(?P<fnum>\d+)\]\((?P<furl>[^\s()]+)\))\)"
+    r"(?<!\S)\((?:(?P<label>(?:" + _REPO + r")?#" + _NUM + r")"
+    r"|\[(?P<flabel>(?:" + _REPO + r")?#" + _NUM + r")\]\((?P<url>[^\s()]++)\))\)"
 )
-# Forms a user may write at the end of the item text.
-_USER_LINK_RES = [
-    re.compile(
-        r"(?:(?<=\s)|^)\(?" + _CLOSING_WORD + r":?[ \t]+(?:" + _REPO + r")?#" + _NUM + r"\)?$", re.I
-    ),
-    re.compile(r"(?:(?<=\s)|^)\(?" + _REPO + r"#" + _NUM + r"\)?$"),
-    re.compile(r"(?:(?<=\s)|^)\(?<?" + _ISSUE_URL + r">?\)?$"),
-    re.compile(r"(?:(?<=\s)|^)\(?\[[^\[\]]*\]\(" + _ISSUE_URL + r"\)\)?$"),
-]
-_ONLY_REF_RE = re.compile(r"^\(?#" + _NUM + r"\)?$")
+# What else a user may write as the link; it counts only at the end of the item's text (before
+# the tool's annotations), and a bare `#123` only as the whole text.
+_USER_FORMS = (
+    _CLOSING_WORD + r":?[ \t]++(?:" + _ISSUE_URL + r"|(?:" + _REPO + r")?#" + _NUM + r")"
+    r"|" + _REPO + r"#" + _NUM + r"|<" + _ISSUE_URL + r">|" + _ISSUE_URL + r""
+    r"|\[[^\[\]]*+\]\(" + _ISSUE_URL + r"\)"
+)
+_USER_LINK_RE = re.compile(
+    r"(?<!\S)(?:\((?:" + _USER_FORMS + r")\)|" + _USER_FORMS + r"|(?P<bare>#" + _NUM + r"))"
+)
 _ANNOTATION_RE = re.compile(
-    r"[ \t]+\((?:PR (?:(?P<prepo>[\w.-]+/[\w.-]+))?#(?P<pnum>\d+)"
-    r"|\[PR (?:(?P<fprepo>[\w.-]+/[\w.-]+))?#(?P<fpnum>\d+)\]\((?P<purl>[^\s()]+)\)"
+    r"[ \t]++\((?:PR (?P<prepo>" + _REPO + r")?#(?P<pnum>" + _NUM + r")"
+    r"|\[PR (?P<fprepo>" + _REPO + r")?#(?P<fpnum>" + _NUM + r")\]\((?P<purl>[^\s()]++)\)"
     r"|(?P<note>not planned|duplicate))\)"
 )
-_URL_REPO_RE = re.compile(r"https?://[^\s/]+/([^/\s]+/[^/\s]+)/(?:issues|pull)/(\d+)")
+_URL_PARTS_RE = re.compile(
+    r"(https?://[^\s/()<>\[\]]++/(" + _REPO + r")/(?:issues|pull)/(" + _NUM + r"))"
+)
+_REF_PARTS_RE = re.compile(r"(?<![\w/])(?:(" + _REPO + r"))?#(" + _NUM + r")")
 
 
-def _url_ref(url: str, number: int) -> IssueRef:
-    m = _URL_REPO_RE.match(url)
-    return IssueRef(number, m.group(1) if m else None, url)
+def _read_ref(written: str, url: str | None = None) -> IssueRef:
+    """The reference a matched link names: a URL's repository and number, else `REPO#N`."""
+    urls = _URL_PARTS_RE.findall(url or written)
+    if urls:
+        # the last URL is the target: the label of a Markdown link may hold another
+        whole, repo, number = urls[-1]
+        return IssueRef(int(number), repo, url or whole)
+    m = _REF_PARTS_RE.search(written)
+    assert m is not None  # every link pattern contains one
+    return IssueRef(int(m.group(2)), m.group(1), url)
+
+
+def _read_annotations(body: str, pos: int) -> tuple[int, IssueRef | None, str | None]:
+    """The run of the tool's annotations starting at `pos`: its end, the PR and the note."""
+    pr: IssueRef | None = None
+    note: str | None = None
+    while m := _ANNOTATION_RE.match(body, pos):
+        if m.group("pnum"):
+            pr = IssueRef(int(m.group("pnum")), m.group("prepo"))
+        elif m.group("fpnum"):
+            pr = IssueRef(int(m.group("fpnum")), m.group("fprepo"), m.group("purl"))
+        else:
+            note = m.group("note")
+        pos = m.end()
+    return pos, pr, note
+
+
+def _find_link(body: str) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
+    """The item's link, its style, and the annotations after it (their end, PR, note).
+
+    The first of the tool's own forms wins wherever it stands: the tool appends it to an item
+    that has none, so any later one is text the user added after it.
+    """
+    m = _TOOL_LINK_RE.search(body)
+    if m is not None:
+        style = "issue" if m.group("label") else "file"
+        return (m, style, *_read_annotations(body, m.end()))
+    first_char = len(body) - len(body.lstrip())
+    for m in _USER_LINK_RE.finditer(body):
+        if m.group("bare") and m.start() != first_char:
+            continue  # "regression for bug #45": a reference inside the text is content
+        end, pr, note = _read_annotations(body, m.end())
+        if end == len(body) or end > m.end():
+            return m, "user", end, pr, note
+    return None
 
 
 def _describe_item(
@@ -560,113 +610,57 @@ def _describe_item(
     parent: int | None,
     content_start: int,
 ) -> ChecklistItem:
-    box = box_col  # offset of "[" in the line
-    content = line[content_start:]
-    body = content.rstrip(" \t\v\f")
-    issue: IssueRef | None = None
-    pr: IssueRef | None = None
-    note: str | None = None
-    style: str | None = None
-    link_span: tuple[int, int] | None = None
-    ann_span: tuple[int, int] | None = None
-    text_end = content_start + len(body)
-    tail = ""
-
-    def read_annotations(start: int) -> tuple[int, IssueRef | None, str | None]:
-        found_pr = None
-        found_note = None
-        end = start
-        while True:
-            m = _ANNOTATION_RE.match(body, end)
-            if not m:
-                return end, found_pr, found_note
-            if m.group("pnum"):
-                found_pr = IssueRef(int(m.group("pnum")), m.group("prepo"))
-            elif m.group("fpnum"):
-                found_pr = IssueRef(int(m.group("fpnum")), m.group("fprepo"), m.group("purl"))
-            else:
-                found_note = m.group("note")
-            end = m.end()
-
-    tool_links = list(_TOOL_LINK_RE.finditer(body))
-    tool = tool_links[-1] if tool_links else None
-    if tool is not None:
-        if tool.group("num"):
-            issue = IssueRef(int(tool.group("num")))
-            style = "issue"
-        else:
-            issue = _url_ref(tool.group("furl"), int(tool.group("fnum")))
-            style = "file"
-        ann_end, pr, note = read_annotations(tool.end())
-        link_span = (content_start + tool.start(), content_start + tool.end())
-        ann_span = (content_start + tool.end(), content_start + ann_end)
-        tail = body[ann_end:].strip()
-        text = body[: tool.start()].strip()
-        text_end = content_start + len(body[: tool.start()].rstrip(" \t"))
+    body = line[content_start:].rstrip(" \t\v\f")
+    found = _find_link(body)
+    if found is None:
+        return ChecklistItem(
+            line_no,
+            checked,
+            body.strip(),
+            indent,
+            depth,
+            parent,
+            section,
+            None,
+            None,
+            None,
+            "",
+            None,
+            box_col,
+            None,
+            None,
+            content_start + len(body),
+        )
+    m, style, ann_end, pr, note = found
+    if style == "file":
+        issue = _read_ref(m.group("flabel"), m.group("url"))
     else:
-        # strip the tool's annotations from the end, then look for a user-written link
-        core_end = len(body)
-        ann_positions = []
-        for m in _ANNOTATION_RE.finditer(body):
-            ann_positions.append(m)
-        # annotations must be a contiguous run at the end
-        run_start = len(body)
-        for m in reversed(ann_positions):
-            if m.end() == run_start:
-                run_start = m.start()
-            else:
-                break
-        core = body[:run_start]
-        core_end = len(core.rstrip(" \t"))
-        core = core[:core_end]
-        found = None
-        m = _ONLY_REF_RE.match(core.strip())
-        if m:
-            lead = len(core) - len(core.lstrip())
-            found = (lead + m.start(), lead + m.end(), IssueRef(int(m.group("num"))))
-        else:
-            for regex in _USER_LINK_RES:
-                m = regex.search(core)
-                if m:
-                    groups = m.groupdict()
-                    if groups.get("url"):
-                        ref = _url_ref(groups["url"], int(groups["unum"]))
-                    else:
-                        ref = IssueRef(int(groups["num"]), groups.get("repo"))
-                    found = (m.start(), m.end(), ref)
-                    break
-        if found is not None:
-            start, end, issue = found
-            style = "user"
-            link_span = (content_start + start, content_start + end)
-            ann_end, pr, note = read_annotations(end)
-            ann_span = (content_start + end, content_start + ann_end)
-            text = core[:start].strip()
-            text_end = content_start + len(core[:start].rstrip(" \t"))
-        else:
-            text = body.strip()
+        issue = _read_ref(m.group(0))
+    before = body[: m.start()]
     return ChecklistItem(
-        line_no=line_no,
-        checked=checked,
-        text=text,
-        indent=indent,
-        depth=depth,
-        parent=parent,
-        section=section,
-        issue=issue,
-        pr=pr,
-        note=note,
-        tail=tail,
-        link_style=style,
-        box_col=box,
-        link_span=link_span,
-        annotation_span=ann_span,
-        text_end=text_end,
+        line_no,
+        checked,
+        before.strip(),
+        indent,
+        depth,
+        parent,
+        section,
+        issue,
+        pr,
+        note,
+        body[ann_end:].strip(),
+        style,
+        box_col,
+        (content_start + m.start(), content_start + m.end()),
+        (content_start + m.end(), content_start + ann_end),
+        content_start + len(before.rstrip(" \t")),
     )
 
 
 # ---------------------------------------------------------------------------
 # Writing: links, annotations, boxes, the binding comment
+
+STYLES = ("issue", "file")
 
 
 def format_ref(ref: IssueRef, style: str, *, prefix: str = "") -> str:
@@ -690,69 +684,80 @@ def format_annotations(pr: IssueRef | None, note: str | None, style: str) -> str
     return out
 
 
-def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
-    box_char = line[item.box_col + 1]
-    if edit.checked is True and box_char == " ":
-        box_char = "x"
-    elif edit.checked is False:
-        box_char = " "
-    head = line[: item.box_col + 1] + box_char
-    rest_start = item.box_col + 2
+def _merge(first: Edit, second: Edit) -> Edit:
+    """One edit doing what `first` then `second` do to the same line."""
+    return Edit(
+        first.line_no,
+        first.checked if second.checked is None else second.checked,
+        # a link is only ever added, so the first one given is the one written
+        second.issue if not isinstance(first.issue, IssueRef) else first.issue,
+        first.pr if second.pr is _UNSET else second.pr,
+        first.note if second.note is _UNSET else second.note,
+    )
 
-    link_span = item.link_span
-    ann_span = item.annotation_span
-    insert_link = ""
-    if link_span is None and isinstance(edit.issue, IssueRef):
-        insert_link = " " + format_link(edit.issue, style)
-    has_link = link_span is not None or bool(insert_link)
+
+def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+    box = item.box_col + 1
+    mark = line[box]
+    if edit.checked is True and mark == " ":
+        mark = "x"  # an existing "X" stays as the user wrote it
+    elif edit.checked is False:
+        mark = " "
 
     pr = item.pr if edit.pr is _UNSET else edit.pr
     note = item.note if edit.note is _UNSET else edit.note
-    annotations_changed = (pr, note) != (item.pr, item.note)
-    if not has_link or not (annotations_changed or insert_link):
-        return head + line[rest_start:]
-    annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
-    if insert_link:
+    if item.link_span is None and isinstance(edit.issue, IssueRef):
         at = item.text_end
-        return head + line[rest_start:at] + insert_link + annotations + line[at:]
-    assert ann_span is not None
-    return head + line[rest_start : ann_span[0]] + annotations + line[ann_span[1] :]
+        # the box is already followed by a space when the item has no text
+        sep = " " if at > item.box_col + 4 else ""
+        annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
+        link = sep + format_link(edit.issue, style) + annotations
+        return f"{line[:box]}{mark}{line[box + 1 : at]}{link}{line[at:]}"
+    if item.annotation_span is None or (pr, note) == (item.pr, item.note):
+        return f"{line[:box]}{mark}{line[box + 1 :]}"
+    start, end = item.annotation_span
+    annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
+    return f"{line[:box]}{mark}{line[box + 1 : start]}{annotations}{line[end:]}"
+
+
+# Line breaks str.splitlines() honours that Markdown does not (it splits only at \n, \r\n, \r).
+_OTHER_BREAKS_RE = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines_with_ends(text: str) -> list[str]:
+    if _OTHER_BREAKS_RE.search(text) is None:
+        return text.splitlines(keepends=True)  # the fast path: a C loop, one list
+    parts, ends = split_lines(text)
+    return [part + end for part, end in zip(parts, ends, strict=True)]
 
 
 def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
     """Apply item edits to `text`; every byte outside the edited spans is kept.
 
-    `style` is "issue" (links as `(#12)`) or "file" (links as `([#12](URL))`).
+    `style` is "issue" (links as `(#12)`) or "file" (links as `([#12](URL))`). Several edits of
+    one line apply in order. Raises ValueError for a line that holds no item, an unknown style
+    or an unknown note.
     """
+    if style not in STYLES:
+        raise ValueError(f"unknown link style {style!r}: expected one of {STYLES}")
     if not edits:
         return text
-    by_line = {item.line_no: item for item in parse_checklist(text)}
-    lines, ends = split_lines(text)
+    merged: dict[int, Edit] = {}
     for edit in edits:
-        item = by_line.get(edit.line_no)
+        if edit.note is not _UNSET and edit.note is not None and edit.note not in NOTES:
+            raise ValueError(f"unknown note {edit.note!r}: expected one of {NOTES}")
+        earlier = merged.get(edit.line_no)
+        merged[edit.line_no] = edit if earlier is None else _merge(earlier, edit)
+    items = {item.line_no: item for item in parse_checklist(text)}
+    lines = _lines_with_ends(text)
+    for line_no, edit in merged.items():
+        item = items.get(line_no)
         if item is None:
-            raise ValueError(f"line {edit.line_no} holds no checklist item")
-        lines[edit.line_no - 1] = _edit_line(lines[edit.line_no - 1], item, edit, style)
-        # later edits of the same line see this one
-        by_line[edit.line_no] = parse_document_line(lines[edit.line_no - 1], item)
-    return "".join(line + end for line, end in zip(lines, ends, strict=True))
-
-
-def parse_document_line(line: str, item: ChecklistItem) -> ChecklistItem:
-    """Re-read one item line after an edit (its block context is unchanged)."""
-    m = _TASK_RE.match(line, item.box_col)
-    assert m is not None
-    return _describe_item(
-        line,
-        item.line_no,
-        item.box_col,
-        item.indent,
-        item.depth,
-        m.group(1) != " ",
-        item.section,
-        item.parent,
-        m.end(),
-    )
+            raise ValueError(f"line {line_no} holds no checklist item")
+        line = lines[line_no - 1]
+        content = line.rstrip("\r\n")  # only the ending can hold these characters
+        lines[line_no - 1] = _edit_line(content, item, edit, style) + line[len(content) :]
+    return "".join(lines)
 
 
 def binding_line_text(url: str) -> str:
@@ -760,16 +765,18 @@ def binding_line_text(url: str) -> str:
 
 
 def set_binding(text: str, url: str) -> str:
-    """Write (or replace) the file's binding comment; it goes on the first line."""
+    """Write (or replace) the file's binding comment; a new one goes on the first line."""
     doc = parse_document(text)
-    lines, ends = split_lines(text)
-    if doc.binding_line is not None:
-        index = doc.binding_line - 1
-        lead = "\ufeff" if index == 0 and lines[0].startswith("\ufeff") else ""
-        lines[index] = lead + binding_line_text(url)
-        return "".join(line + end for line, end in zip(lines, ends, strict=True))
     bom = "\ufeff" if text.startswith("\ufeff") else ""
-    return bom + binding_line_text(url) + doc.newline + text[len(bom) :]
+    if doc.binding_line is None:
+        return bom + binding_line_text(url) + doc.newline + text[len(bom) :]
+    lines = _lines_with_ends(text)
+    index = doc.binding_line - 1
+    old = lines[index]
+    content = old.rstrip("\r\n")
+    lead = bom if index == 0 else ""
+    lines[index] = lead + binding_line_text(url) + old[len(content) :]
+    return "".join(lines)
 
 
 def strip_binding(text: str) -> str:
@@ -777,11 +784,8 @@ def strip_binding(text: str) -> str:
     doc = parse_document(text)
     if doc.binding_line is None:
         return text
-    lines, ends = split_lines(text)
+    lines = _lines_with_ends(text)
     index = doc.binding_line - 1
-    bom = "\ufeff" if index == 0 and lines[0].startswith("\ufeff") else ""
+    bom = "\ufeff" if index == 0 and text.startswith("\ufeff") else ""
     del lines[index]
-    del ends[index]
-    if not lines:
-        return bom
-    return bom + "".join(line + end for line, end in zip(lines, ends, strict=True))
+    return bom + "".join(lines)

@@ -500,7 +500,8 @@ def file_mode(
         creations = sum(1 for c in reporter.changes if c["message"].startswith("would create"))
         reporter.info(_pace_note(creations, run.settings.write_interval))
         return
-    publish_master(run, plan, number, label, force)
+    known = master.get("body") if master_number is not None else None
+    publish_master(run, plan, number, label, force, known)
 
 
 def refuse(reporter: Reporter, number: int) -> None:
@@ -510,17 +511,28 @@ def refuse(reporter: Reporter, number: int) -> None:
     )
 
 
-def publish_master(run: Run, plan: cs.PlanFile, number: int, label: str, force: bool) -> None:
-    """Republish the plan to its master issue, keeping the boxes sync wrote there."""
+def publish_master(
+    run: Run, plan: cs.PlanFile, number: int, label: str, force: bool, known: str | None
+) -> None:
+    """Republish the plan to its master issue, keeping the boxes sync wrote there.
+
+    `known` is the body read earlier in this run: when the plan still matches it, no request.
+    """
     client, reporter = run.client, run.reporter
     assert client is not None
-    current = client.fetch_issue(number)
+    new_plan = cp.strip_binding(plan.text)
+    if (
+        known is not None
+        and not cs.master_edited(known)
+        and cs.normalize(cs.split_master_body(known)[2]) == cs.normalize(new_plan)
+    ):
+        return
+    current = client.fetch_issue(number)  # re-read just before writing
     body = current.get("body") or ""
     _label, recorded, old_plan = cs.split_master_body(body)
     if cs.master_edited(body) and not force:
         refuse(reporter, number)
         return
-    new_plan = cs.strip_binding(plan.text)
     if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
         return  # same items and text: the boxes there are sync's business
     carried = carry_state(new_plan, old_plan, run.settings.repo)

@@ -240,6 +240,7 @@ def sync_targets(
     dry_run: bool,
     reporter: Reporter,
 ) -> int:
+    client.fetch_repo()  # a wrong repository or token fails here, with exit 2
     targets: list[Target] = []
     if plan is not None:
         targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
@@ -324,11 +325,9 @@ def report_edits(
     for edit in edits:
         old, new = before[edit.line_no], after[edit.line_no]
         assert new.issue is not None
-        refs = (
-            f"#{new.issue.number}" if not new.issue.repo else f"{new.issue.repo}#{new.issue.number}"
-        )
+        refs = short_ref(new.issue, repo)
         if new.pr:
-            refs += f", PR {'#' if not new.pr.repo else new.pr.repo + '#'}{new.pr.number}"
+            refs += f", PR {short_ref(new.pr, repo)}"
         if new.note:
             refs += f", {new.note}"
         data = {"line": edit.line_no, "issue": new.issue.number}
@@ -342,7 +341,13 @@ def report_edits(
             reporter.change(
                 "annotated", f"annotated line {edit.line_no} {new.text!r} ({refs})", **data
             )
-    del states, repo
+    del states
+
+
+def short_ref(ref: cp.IssueRef, repo: str) -> str:
+    """`#12` in the repository itself, `OWNER/REPO#12` elsewhere."""
+    target = ref.resolve(repo)
+    return f"#{ref.number}" if target.lower() == repo.lower() else f"{target}#{ref.number}"
 
 
 # ---------------------------------------------------------------------------

@@ -36,13 +36,17 @@ _LI_RE = re.compile(
 
 _MARKER_RE = re.compile(rb"[-+*]|[0-9]{1,9}[.)]")
 
-# The tail of cmark-gfm's task scanner (ext_scanners.re, scan_tasklist): whitespace here is
-# [ \t\v\f], the box holds exactly one of space, x, X, and one more such character must follow,
-# so `- [ ]` at the end of a line is not a task but `- [ ] ` is.
-_BOX_RE = re.compile(rb"[ \t\v\f]+\[([ xX])\][ \t\v\f]")
+# A box right after the marker's padding (the GFM spec: "an optional number of spaces" before
+# it), holding exactly one of space, x, X, then one of [ \t\v\f] on the same line, as
+# cmark-gfm's scanner (ext_scanners.re, scan_tasklist) wants: `- [ ]` at the end of a line is
+# not a task, `- [ ] ` is. Unlike that scanner, \v and \f may not come before the box.
+_BOX_RE = re.compile(rb"[ \t]+\[([ xX])\][ \t\v\f]")
 
 # cmark-gfm's whole scanner, which it runs from byte 0 of every line reaching the extension.
 _CMARK_SCAN_RE = re.compile(rb"[ \t\v\f]*(?:[-+*]|[0-9]+[.)])[ \t\v\f]+\[[ xX]\][ \t\v\f]")
+
+# A box that only cmark-gfm's scanner takes, with \v or \f between the marker and the box.
+_VF_BOX_RE = re.compile(rb"(?:[-+*]|[0-9]+[.)])[ \t]*[\v\f][ \t\v\f]*\[[ xX]\][ \t\v\f]")
 
 TAB_STOP = 4
 BOM = "\ufeff"
@@ -154,12 +158,13 @@ def _tasks(text: str) -> tuple[list[bytes], list[RenderedItem], list[Task]]:
 def task_boxes(text: str) -> list[tuple[int, bool]]:
     """The oracle: sorted (line_no, checked) of every task-list item in `text`.
 
-    An item is a task when, on its marker line, the list marker is followed by whitespace, then
-    `[ ]`, `[x]` or `[X]`, then one of space, tab, \\v, \\f, and its content is not indented
-    code; `checked` is that box's own character. This is cmark-gfm's rule applied at the item's
-    own marker, so unlike cmark-gfm it sees tasks in block quotes, behind another list marker on
-    the same line and on a BOM-prefixed first line, and ignores `[x]` elsewhere on the line and
-    marker-shaped text on later lines of an item (see cmark_quirks).
+    An item is a task when, on its marker line, the list marker is followed by spaces or tabs,
+    then `[ ]`, `[x]` or `[X]`, then one of space, tab, \\v, \\f, and its content is not
+    indented code; `checked` is that box's own character. This is cmark-gfm's rule applied at
+    the item's own marker, so unlike cmark-gfm it sees tasks in block quotes, behind another
+    list marker on the same line and on a BOM-prefixed first line, and ignores `[x]` elsewhere
+    on the line, marker-shaped text on later lines of an item, and boxes after \\v or \\f
+    (see cmark_quirks).
     """
     return sorted((task.line_no, task.checked) for task in _tasks(text)[2])
 
@@ -175,7 +180,8 @@ def cmark_quirks(text: str) -> list[str]:
     cmark-gfm runs its task scanner over the whole physical line from byte 0 (after any BOM is
     skipped, so the scan starts at the BOM) and sets `checked` by searching that whole line for
     `[x]`; and it runs the scanner whenever a line's innermost open container is a list item,
-    not only on the item's marker line. Each entry names one line where that can matter.
+    not only on the item's marker line; its scanner also takes \\v and \\f for spaces before
+    the box. Each entry names one line where one of these can matter.
     """
     lines, items, tasks = _tasks(text)
     quirks = []
@@ -188,6 +194,9 @@ def cmark_quirks(text: str) -> list[str]:
             quirks.append(f"line {task.line_no}: task item behind {before.decode()!r}")
         if not task.checked and (b"[x]" in line or b"[X]" in line):
             quirks.append(f"line {task.line_no}: [x] elsewhere on an unchecked task line")
+    for item in items:
+        if _VF_BOX_RE.match(lines[item.line_no - 1], item.byte_col - 1):
+            quirks.append(f"line {item.line_no}: \\v or \\f between list marker and box")
     starts = {(item.line_no, item.byte_col - 1) for item in items}
     for line_no, line in enumerate(lines, 1):
         if _CMARK_SCAN_RE.match(line):

@@ -1,0 +1,47 @@
+"""Shared fixtures: a fake GitHub server per test and a PyGithub client pointed at it.
+
+The fake binds 127.0.0.1 on a free port, so tests never reach the internet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from github import Auth, Github
+
+from tests.fake_github import FakeGitHub
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A running fake with the repository octo/plan; `fake_github.env()` points a CLI at it."""
+    fake = FakeGitHub()
+    try:
+        fake.start()
+        fake.add_repo("octo/plan")
+        yield fake
+    finally:
+        fake.stop()
+
+
+def pygithub_client(fake: FakeGitHub, *, token: str | None = None, **options: object) -> Github:
+    """PyGithub against the fake, without its default pacing (0.25 s per request, 1 s per write)
+    and without its default retries (which re-send a POST after a 5xx or a dropped connection)."""
+    settings: dict[str, object] = {
+        "retry": None,
+        "seconds_between_requests": None,
+        "seconds_between_writes": None,
+        "per_page": 100,
+        **options,
+    }
+    return Github(auth=Auth.Token(token or fake.token), base_url=fake.url, **settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def github_client(fake_github: FakeGitHub) -> Iterator[Github]:
+    client = pygithub_client(fake_github)
+    try:
+        yield client
+    finally:
+        client.close()
