@@ -86,14 +86,19 @@ def resolve_settings(
 ) -> Settings:
     """Flags, then the environment, then `.env`, then the file's binding, then git's origin."""
     cwd = cwd or Path.cwd()
-    env = dict(os.environ if environ is None else environ)
+    real = os.environ if environ is None else environ
     dotenv_path = cwd / ".env"
-    if dotenv_path.is_file():
-        for key, value in dotenv_values(dotenv_path).items():
-            if value is not None and not env.get(key):
-                env[key] = value
+    dotenv = dotenv_values(dotenv_path) if dotenv_path.is_file() else {}
 
-    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+    def setting(*names: str) -> str | None:
+        # the real environment wins over .env, whichever of the names it uses
+        for source in (real, dotenv):
+            for name in names:
+                if source.get(name):
+                    return source[name]
+        return None
+
+    token = setting("GITHUB_TOKEN", "GH_TOKEN")
     if need_token and not token:
         raise ConfigError(
             "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
@@ -106,7 +111,7 @@ def resolve_settings(
         if match:
             binding_host, binding_repo = match.group(2), match.group(3)
     origin = None
-    repo = repo_flag or env.get("GITHUB_REPOSITORY") or binding_repo
+    repo = repo_flag or setting("GITHUB_REPOSITORY") or binding_repo
     if not repo:
         remote = _git_origin(cwd)
         origin = parse_remote(remote) if remote else None
@@ -121,14 +126,14 @@ def resolve_settings(
     if not _REPO_RE.match(repo):
         raise ConfigError(f"repository {repo!r} is not of the form OWNER/REPO")
 
-    api_url = env.get("GITHUB_API_URL")
+    api_url = setting("GITHUB_API_URL")
     if not api_url:
         host = binding_host or (origin[0] if origin else None)
         api_url = api_url_for_host(host) if host else DEFAULT_API_URL
 
     interval = write_interval_flag
     if interval is None:
-        raw = env.get("CHECKLIST_WRITE_INTERVAL")
+        raw = setting("CHECKLIST_WRITE_INTERVAL")
         try:
             interval = float(raw) if raw else 1.0
         except ValueError:

@@ -1,0 +1,262 @@
+"""Settings resolution, plan files and the master issue body: checklist_source.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import checklist_parser as cp
+import checklist_source as cs
+from github_api import ConfigError
+
+
+@pytest.fixture
+def no_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cs, "_git_origin", lambda cwd: None)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/octo/plan.git", ("github.com", "octo/plan")),
+        ("https://github.com/octo/plan", ("github.com", "octo/plan")),
+        ("git@github.com:octo/plan.git", ("github.com", "octo/plan")),
+        ("ssh://git@ghe.example.com:2222/team/tool.git", ("ghe.example.com", "team/tool")),
+        ("https://user@ghe.example.com/team/tool/", ("ghe.example.com", "team/tool")),
+        ("/local/path/repo", None),
+    ],
+)
+def test_parse_remote(url: str, expected: tuple[str, str] | None) -> None:
+    assert cs.parse_remote(url) == expected
+
+
+def test_settings_precedence_flag_env_dotenv_binding(tmp_path: Path, no_git: None) -> None:
+    (tmp_path / ".env").write_text(
+        "GITHUB_TOKEN=from-dotenv\nGITHUB_REPOSITORY=dot/env\nCHECKLIST_WRITE_INTERVAL=0.5\n"
+    )
+    binding = "https://github.com/bound/repo/issues/4"
+    resolve = cs.resolve_settings
+    env = {"GITHUB_REPOSITORY": "env/repo"}
+    s = resolve(
+        repo_flag="flag/repo",
+        binding=binding,
+        write_interval_flag=None,
+        need_token=True,
+        cwd=tmp_path,
+        environ=env,
+    )
+    assert (s.repo, s.token, s.write_interval) == ("flag/repo", "from-dotenv", 0.5)
+    s = resolve(
+        repo_flag=None,
+        binding=binding,
+        write_interval_flag=2,
+        need_token=True,
+        cwd=tmp_path,
+        environ={**env, "GH_TOKEN": "from-env"},
+    )
+    assert (s.repo, s.token, s.write_interval) == ("env/repo", "from-env", 2)
+    (tmp_path / ".env").write_text("GITHUB_TOKEN=t\n")
+    s = resolve(
+        repo_flag=None,
+        binding=binding,
+        write_interval_flag=None,
+        need_token=True,
+        cwd=tmp_path,
+        environ={},
+    )
+    assert (s.repo, s.api_url, s.write_interval) == ("bound/repo", "https://api.github.com", 1.0)
+
+
+def test_enterprise_binding_gives_enterprise_api(tmp_path: Path, no_git: None) -> None:
+    s = cs.resolve_settings(
+        repo_flag=None,
+        binding="https://ghe.example.com/team/tool/issues/9",
+        write_interval_flag=None,
+        need_token=True,
+        cwd=tmp_path,
+        environ={"GITHUB_TOKEN": "t"},
+    )
+    assert (s.repo, s.api_url) == ("team/tool", "https://ghe.example.com/api/v3")
+
+
+def test_repository_from_git_origin(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:org/proj.git"],
+        check=True,
+    )
+    s = cs.resolve_settings(
+        repo_flag=None,
+        binding=None,
+        write_interval_flag=None,
+        need_token=True,
+        cwd=tmp_path,
+        environ={"GITHUB_TOKEN": "t"},
+    )
+    assert s.repo == "org/proj"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "environ", "message"),
+    [
+        (
+            {"need_token": True},
+            {"GITHUB_REPOSITORY": "a/b"},
+            "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
+            "(a token with issues read/write access)",
+        ),
+        (
+            {"need_token": True},
+            {"GITHUB_TOKEN": "t"},
+            "no repository: pass --repo OWNER/REPO, set GITHUB_REPOSITORY, or run inside a git "
+            "checkout whose origin is on GitHub",
+        ),
+        (
+            {"need_token": True},
+            {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "not a repo"},
+            "repository 'not a repo' is not of the form OWNER/REPO",
+        ),
+        (
+            {"need_token": True},
+            {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "a/b", "CHECKLIST_WRITE_INTERVAL": "x"},
+            "CHECKLIST_WRITE_INTERVAL='x' is not a number of seconds",
+        ),
+    ],
+)
+def test_settings_errors(
+    tmp_path: Path, no_git: None, kwargs: dict, environ: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        cs.resolve_settings(
+            repo_flag=None,
+            binding=None,
+            write_interval_flag=None,
+            cwd=tmp_path,
+            environ=environ,
+            **kwargs,
+        )
+    assert excinfo.value.format_message() == message
+    assert excinfo.value.exit_code == 2
+
+
+def test_offline_preview_needs_no_repository(tmp_path: Path, no_git: None) -> None:
+    s = cs.resolve_settings(
+        repo_flag=None,
+        binding=None,
+        write_interval_flag=None,
+        need_token=False,
+        cwd=tmp_path,
+        environ={},
+    )
+    assert (s.token, s.repo) == (None, "OWNER/REPO")
+
+
+# ---------------------------------------------------------------------------
+# Plan files
+
+
+def test_plan_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"plan .*missing.md not found: check the path"):
+        cs.PlanFile.read(tmp_path / "missing.md")
+    with pytest.raises(ConfigError, match=r"is a directory: pass the plan's Markdown file"):
+        cs.PlanFile.read(tmp_path)
+    latin = tmp_path / "latin.md"
+    latin.write_bytes("- [ ] caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin.md is not UTF-8 \(byte 9\): re-save it as UTF-8"):
+        cs.PlanFile.read(latin)
+
+
+def test_plan_file_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cs, "MAX_PLAN_BYTES", 100)
+    big = tmp_path / "big.md"
+    big.write_text("- [ ] x\n" * 50)
+    with pytest.raises(ConfigError, match="split it into several plans"):
+        cs.PlanFile.read(big)
+
+
+def test_atomic_write_keeps_bytes_mode_and_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    raw = "\ufeff# Plan\r\n- [ ] a\r\n- [ ] b"
+    target.write_bytes(raw.encode("utf-8"))
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    plan = cs.PlanFile.read(link)
+    assert plan.text == raw  # BOM and CRLF kept, no trailing newline added
+    new = cp.apply_edits(plan.text, [cp.Edit(2, checked=True)])
+    plan.write(new)
+    assert link.is_symlink()
+    assert target.read_bytes() == "\ufeff# Plan\r\n- [x] a\r\n- [ ] b".encode()
+    assert os.stat(target).st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a read-only file")
+def test_read_only_plan_is_refused(tmp_path: Path) -> None:
+    plan_path = tmp_path / "plan.md"
+    plan_path.write_text("- [ ] a\n")
+    plan_path.chmod(0o444)
+    with pytest.raises(ConfigError, match="is not writable"):
+        cs.PlanFile.read(plan_path).check_writable()
+
+
+def test_plan_label_inside_git_checkout(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "docs").mkdir()
+    plan = tmp_path / "docs" / "plan.md"
+    plan.write_text("- [ ] a\n")
+    assert cs.plan_label(plan) == "docs/plan.md"
+
+
+# ---------------------------------------------------------------------------
+# Master issue body
+
+
+PLAN = "<!-- checklist-sync: https://github.com/o/r/issues/1 -->\n# Plan\n- [ ] a (#2)\n- [ ] b\n"
+
+
+def test_master_body_round_trip() -> None:
+    body = cs.master_body(PLAN, "docs/plan.md")
+    assert body.startswith("Checklist mirrored from `docs/plan.md` by checklist-sync")
+    assert "checklist-sync: https" not in body
+    label, recorded, plan = cs.split_master_body(body)
+    assert label == "docs/plan.md"
+    assert recorded == cs.digest(plan)
+    assert plan.strip() == "# Plan\n- [ ] a (#2)\n- [ ] b"
+    assert not cs.master_edited(body)
+
+
+def test_master_edits_by_sync_are_not_edits() -> None:
+    body = cs.master_body(PLAN, "plan.md")
+    ticked = cp.apply_edits(
+        body, [cp.Edit(4, checked=True, pr=cp.IssueRef(9)), cp.Edit(5, checked=True)]
+    )
+    assert ticked != body
+    assert not cs.master_edited(ticked)
+    assert not cs.master_edited(ticked.replace("\n", "\r\n"))  # saved from the web: CRLF
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b.replace("- [ ] b", "- [ ] b reworded"),
+        lambda b: b.replace("# Plan", "# Plan\n- [ ] added on GitHub"),
+        lambda b: "Someone else's issue\n",
+    ],
+)
+def test_master_edits_by_people_are_edits(change) -> None:
+    assert cs.master_edited(change(cs.master_body(PLAN, "plan.md")))
+
+
+def test_empty_master_is_not_edited() -> None:
+    assert not cs.master_edited("")
+
+
+def test_keyed_changes_follow_the_item_not_the_line() -> None:
+    changes = cs.KeyedChanges(cs.issue_key_fn("o/r"))
+    changes.changes[("o/r", 2)] = {"checked": True}
+    fresh = "# Plan\n- [ ] inserted by someone\n- [ ] a (#2)\n"
+    assert changes.apply(fresh, "issue") == "# Plan\n- [ ] inserted by someone\n- [x] a (#2)\n"

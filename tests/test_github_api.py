@@ -1,0 +1,204 @@
+"""The GitHub connection: pacing, retries, typed errors, batched state reads, request counting."""
+
+from __future__ import annotations
+
+import pytest
+
+import github_api as ga
+from tests.fake_github import FakeGitHub
+
+REPO = "octo/plan"
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ga, "BACKOFF", 0.001)
+
+
+@pytest.fixture
+def client(fake_github: FakeGitHub):
+    sleeps: list[float] = []
+    c = ga.GitHubClient(
+        fake_github.token, REPO, fake_github.url, write_interval=0, sleep=sleeps.append
+    )
+    c.sleeps = sleeps  # type: ignore[attr-defined]
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------
+# Pacing
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_pacer_interval_and_caps() -> None:
+    clock = FakeClock()
+    pacer = ga.WritePacer(0.1, sleep=clock.sleep, clock=clock)
+    stamps = []
+    for _ in range(600):
+        pacer.wait()
+        stamps.append(clock.now)
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert min(gaps) >= 0.1 - 1e-9
+    for i in range(len(stamps)):
+        in_minute = [t for t in stamps if stamps[i] <= t < stamps[i] + 60]
+        assert len(in_minute) <= ga.CREATES_PER_MINUTE
+    assert stamps[500] - stamps[0] >= 3600  # the 501st create waits for the hour to roll
+    assert ga.WritePacer.estimate(600, 0.1) == pytest.approx(stamps[-1])
+
+
+def test_pacer_off() -> None:
+    clock = FakeClock()
+    pacer = ga.WritePacer(0, sleep=clock.sleep, clock=clock)
+    for _ in range(1000):
+        pacer.wait()
+    assert clock.now == 0
+    assert ga.WritePacer.estimate(1000, 0) == 0
+    assert ga.WritePacer.estimate(7, 1.0) == 6
+
+
+def test_redact() -> None:
+    ga.register_secret("s3cret-value")
+    assert ga.redact("token s3cret-value leaked") == "token *** leaked"
+    assert ga.redact("ghp_" + "a" * 36) == "***"
+    assert ga.redact("github_pat_" + "B" * 40) == "***"
+
+
+# ---------------------------------------------------------------------------
+# Retries and errors against the fake
+
+
+def test_reads_are_retried_after_5xx_and_drops(fake_github: FakeGitHub, client) -> None:
+    fake_github.inject("status", method="GET", path=r"/repos/octo/plan$", status=502, times=2)
+    fake_github.inject("drop", method="GET", path=r"/repos/octo/plan$", nth=1)
+    assert client.fetch_repo()["full_name"] == REPO
+    statuses = [r.status for r in fake_github.requests]
+    assert statuses == [502, 502, None, 200]
+    assert client.requests == 4
+
+
+def test_reads_give_up_after_retries(fake_github: FakeGitHub, client) -> None:
+    fake_github.inject("status", method="GET", path=r"/issues/1$", status=503, times=99)
+    with pytest.raises(ga.GitHubUnavailable, match="GitHub kept failing"):
+        client.fetch_issue(1)
+    assert len(fake_github.requests) == ga.RETRIES + 1
+
+
+@pytest.mark.parametrize("kind", ["status", "apply_then_status", "drop", "apply_then_drop"])
+def test_a_create_is_never_resent(fake_github: FakeGitHub, client, kind: str) -> None:
+    fake_github.inject(kind, method="POST", path=r"/issues$", status=502)
+    with pytest.raises((ga.CreateUncertain, ga.GitHubUnavailable)):
+        client.apply_create_issue({"title": "t", "body": "b"})
+    posts = [r for r in fake_github.requests if r.method == "POST"]
+    assert len(posts) == 1
+    created = len(fake_github.issues(REPO))
+    assert created == (1 if kind.startswith("apply") else 0)
+
+
+def test_rate_limits_are_waited_out(fake_github: FakeGitHub, client) -> None:
+    fake_github.inject("secondary_rate_limit", method="POST", path=r"/issues$", retry_after=3)
+    fake_github.inject("primary_rate_limit", method="GET", path=r"/issues/1$")
+    issue = client.apply_create_issue({"title": "t"})
+    assert client.fetch_issue(issue["number"])["title"] == "t"
+    assert len(fake_github.issues(REPO)) == 1  # a 403 rate limit means nothing was created
+    assert client.sleeps[0] == 3
+    assert 0 < client.sleeps[1] <= 5
+
+
+def test_rate_limit_that_does_not_lift(fake_github: FakeGitHub, client, monkeypatch) -> None:
+    monkeypatch.setattr(ga, "MAX_RATE_WAIT", 5)
+    fake_github.inject("secondary_rate_limit", method="GET", retry_after=4, times=10)
+    with pytest.raises(ga.GitHubUnavailable, match="rate limit still in force"):
+        client.fetch_repo()
+
+
+def test_token_errors(fake_github: FakeGitHub) -> None:
+    bad = ga.GitHubClient("ghp_" + "x" * 36, REPO, fake_github.url, write_interval=0)
+    with pytest.raises(ga.ConfigError) as excinfo:
+        bad.fetch_repo()
+    assert excinfo.value.exit_code == 2
+    assert excinfo.value.format_message().startswith("GitHub rejected the token (401")
+    bad.close()
+    fake_github.add_token("read-only-token", "read")
+    reader = ga.GitHubClient("read-only-token", REPO, fake_github.url, write_interval=0)
+    with pytest.raises(ga.ConfigError, match=r"the token may not do this \(403"):
+        reader.apply_create_issue({"title": "t"})
+    reader.close()
+
+
+def test_unknown_repository_and_disabled_issues(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/quiet", has_issues=False)
+    for repo, message in [
+        ("octo/missing", "repository octo/missing not found, or the token cannot see it"),
+        ("octo/quiet", "issues are disabled in octo/quiet"),
+    ]:
+        c = ga.GitHubClient(fake_github.token, repo, fake_github.url, write_interval=0)
+        with pytest.raises(ga.ConfigError, match=message):
+            c.fetch_repo()
+        c.close()
+
+
+def test_verbose_log_counts_requests_without_token(fake_github: FakeGitHub) -> None:
+    lines: list[str] = []
+    c = ga.GitHubClient(
+        fake_github.token, REPO, fake_github.url, write_interval=0, verbose=lines.append
+    )
+    c.fetch_repo()
+    c.fetch_all_issues()
+    c.close()
+    assert c.requests == len(fake_github.requests) == 2
+    assert lines[0].startswith("GET /repos/octo/plan -> 200")
+    assert not any(fake_github.token in line for line in lines)
+
+
+# ---------------------------------------------------------------------------
+# Reads
+
+
+def test_listing_pages_and_leaves_out_pull_requests(fake_github: FakeGitHub, client) -> None:
+    for i in range(230):
+        fake_github.create_issue(REPO, f"issue {i}")
+    fake_github.create_pull(REPO, "a pull request")
+    issues = client.fetch_all_issues()
+    assert len(issues) == 230
+    assert len(fake_github.requests) == 3  # ⌈231/100⌉ pages, nothing per item
+
+
+def test_issue_states_in_one_query_per_hundred(fake_github: FakeGitHub, client) -> None:
+    fake_github.add_repo("octo/other")
+    numbers = [fake_github.create_issue(REPO, f"i{i}")["number"] for i in range(150)]
+    other = fake_github.create_issue("octo/other", "elsewhere")["number"]
+    done, by_hand, dropped, dup, gone, moved = numbers[:6]
+    pull = fake_github.create_pull(REPO, "fix", f"Closes #{done}")
+    fake_github.merge_pull(REPO, pull["number"])
+    fake_github.close_issue(REPO, by_hand, commit="abc1234")
+    fake_github.close_issue(REPO, dropped, "not_planned")
+    fake_github.close_issue(REPO, dup, "duplicate")
+    fake_github.delete_issue(REPO, gone)
+    new_number = fake_github.transfer_issue(REPO, moved, "octo/other")
+    fake_github.reset_log()
+    refs = [(REPO, n) for n in numbers] + [("octo/other", other)]
+    states = client.fetch_issue_states(refs)
+    assert len(fake_github.requests) == 2
+    assert states[(REPO, done)].closing_pr == (REPO, pull["number"], pull["html_url"])
+    assert states[(REPO, done)].state_reason == "completed"
+    assert states[(REPO, by_hand)].closing_pr is None
+    assert states[(REPO, by_hand)].state == "closed"
+    assert states[(REPO, dropped)].state_reason == "not_planned"
+    assert states[(REPO, dup)].state_reason == "duplicate"
+    assert states[(REPO, gone)] is None
+    assert (states[(REPO, moved)].repo, states[(REPO, moved)].number) == ("octo/other", new_number)
+    assert states[("octo/other", other)].state == "open"
+    assert states[(REPO, numbers[-1])].state == "open"
