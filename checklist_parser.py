@@ -305,10 +305,15 @@ def parse_document(text: str) -> Document:
         new_item: _Block | None = None
 
         def close_unmatched() -> None:
+            # a block start closes the blocks this line did not continue, and an open
+            # paragraph or table: the new block goes into their parent
             nonlocal opened, matched
             if not opened:
                 del stack[matched:]  # noqa: B023 (used within this iteration)
                 opened = True
+            while stack[-1].kind in (_PARA, _TABLE):
+                stack.pop()
+            matched = len(stack)
 
         def open_block(block: _Block) -> None:
             nonlocal container, matched
@@ -365,9 +370,8 @@ def parse_document(text: str) -> Document:
                     if regex.match(line, nn):
                         html_type = kind
                         break
-                if html_type == 7 and (
-                    container.kind == _PARA or (not opened and tip_kind == _PARA)
-                ):
+                if html_type == 7 and container.kind == _PARA:
+                    # cmark looks at the matched container only, so a lazy line can start one
                     html_type = 0
                 if html_type:
                     if container.kind == _DOC and binding is None:
@@ -491,6 +495,8 @@ def parse_document(text: str) -> Document:
                             m.end() + bom,
                         )
                     )
+                    if not line[nn + 3 :].strip(" \t"):
+                        continue  # only the box: cmark-gfm opens no paragraph for it
             para = _Block(_PARA)
             para.lines = [line[nn:]]
             stack[-1].has_child = True
