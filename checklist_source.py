@@ -24,7 +24,7 @@ MAX_PLAN_BYTES = 10 * 1024 * 1024  # a bigger plan would not fit in an issue bod
 ISSUE_BODY_LIMIT = 65536  # characters GitHub accepts in an issue body
 MASTER_MARKER = "checklist-sync:master"
 _MASTER_MARKER_RE = re.compile(
-    r"<!-- checklist-sync:master plan=(?P<plan>\S+) digest=(?P<digest>[0-9a-f]+) -->"
+    r"<!-- checklist-sync:master plan=(?P<plan>[^\r\n]+?) digest=(?P<digest>[0-9a-f]+) -->"
 )
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _BINDING_URL_RE = re.compile(r"^(https?)://([^/\s]+)/([^/\s]+/[^/\s]+)/issues/(\d+)$")
@@ -265,7 +265,11 @@ def master_edited(body: str) -> bool:
     if not body.strip():
         return False
     _label, recorded, plan = split_master_body(body)
-    return recorded is None or digest(plan) != recorded
+    if recorded is None:
+        return True
+    # the tool writes nothing after its marker: text there was added on GitHub
+    after = body[[*_MASTER_MARKER_RE.finditer(body)][-1].end() :]
+    return bool(after.strip()) or digest(plan) != recorded
 
 
 def binding_target(url: str) -> tuple[str, int] | None:
@@ -353,4 +357,13 @@ def fetch_master(client: GitHubClient, number: int) -> dict[str, Any]:
         ) from None
     if "pull_request" in issue:
         raise ConfigError(f"#{number} is a pull request, not an issue: pass the master issue")
+    # GitHub answers a transferred issue's old number with a redirect that the client follows:
+    # writing there would re-read its `#N` links against the other repository
+    home = str(issue.get("repository_url") or "").rsplit("/repos/", 1)[-1]
+    if home and home.lower() != client.repo_name.lower():
+        raise ConfigError(
+            f"master issue #{number} of {client.repo_name} was transferred to "
+            f"{home}#{issue['number']}: point --master-issue (or the plan's binding line) at "
+            "a master issue of this repository"
+        )
     return issue

@@ -95,6 +95,11 @@ def _message(exc: GithubException) -> str:
     for error in data.get("errors") or ():
         if isinstance(error, dict) and error.get("message"):
             message += f": {error['message']}"
+        elif isinstance(error, dict) and error.get("field"):
+            # GitHub names only the field and a code for most validation errors: without them
+            # "Validation Failed" does not say which option to fix
+            value = f" {error['value']!r}" if "value" in error else ""
+            message += f": {error.get('code', 'invalid')} {error['field']}{value}"
     return redact(message) or f"HTTP {exc.status}"
 
 
@@ -285,7 +290,9 @@ class GitHubClient:
 
     @property
     def rate_limit_remaining(self) -> int | None:
-        remaining, _limit = self.gh.rate_limiting
+        # the requester's copy: PyGithub's property sends GET /rate_limit when no answer came
+        # yet, which raises again when GitHub is unreachable (and spends a request)
+        remaining, _limit = self.requester.rate_limiting
         return remaining if remaining >= 0 else None
 
     def close(self) -> None:
@@ -557,7 +564,7 @@ class GitHubClient:
             )
 
     def apply_sub_issue(self, parent: int, child_id: int) -> None:
-        with contextlib.suppress(Rejected):  # already attached (422): a rerun after a crash
+        try:
             self.call(
                 f"attaching sub-issue to #{parent}",
                 lambda: self.raw(
@@ -566,6 +573,11 @@ class GitHubClient:
                     input={"sub_issue_id": child_id},
                 ),
             )
+        except Rejected as exc:
+            # already attached (a rerun after a crash) is done; any other refusal (the
+            # 100-sub-issue limit) is the caller's to report
+            if "duplicate sub-issues" not in exc.format_message():
+                raise
 
 
 def _gql_string(value: str) -> str:

@@ -10,12 +10,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 import checklist_parser as cp
 import checklist_source as cs
-from github_api import GitHubClient, IssueState, ToolError
+from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
 from report import Reporter, echo_diff, unified_diff, write_step_summary
 
 # ---------------------------------------------------------------------------
@@ -36,16 +37,13 @@ def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decis
     """What the item's box and annotations should be, given its issue's live state."""
     assert item.issue is not None
     target, number = item.issue.key(repo)
-    name = f"{item.issue.repo}#{number}" if item.issue.repo else f"#{number}"
+    where = f"line {item.line_no} {item.text!r}: issue {short_ref(item.issue, repo)}"
     if state is None:
-        return Decision(
-            warning=f"line {item.line_no}: issue {name} not found (deleted, or no access); "
-            "line left unchanged"
-        )
+        return Decision(warning=f"{where} not found (deleted, or no access); line left unchanged")
     if state.repo.lower() != target or state.number != number:
         return Decision(
-            warning=f"line {item.line_no}: issue {name} was transferred to "
-            f"{state.repo}#{state.number}; link the new issue (line left unchanged)"
+            warning=f"{where} was transferred to {state.repo}#{state.number}; link the new "
+            "issue (line left unchanged)"
         )
     if state.state == "open":
         return Decision(checked=False)
@@ -102,41 +100,67 @@ def sync_text(
 def progress_table(
     items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
 ) -> str:
-    """The Markdown progress table for the GitHub Actions job summary."""
-    done, open_, dropped, unlinked = [], [], [], []
+    """The Markdown progress table for the GitHub Actions job summary: counts, then every
+    linked item with its issue, its state and the pull request that completed it.
+    """
+    groups: dict[str, int] = dict.fromkeys(
+        ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)"), 0
+    )
+    unlinked = 0
+    rows: list[str] = []
     for item in items:
-        state = states.get(item.issue.key(repo)) if item.issue else None
-        if state is None:
-            (done if item.checked else unlinked).append((item, None))
-        elif state.state == "open":
-            open_.append((item, state))
-        elif state.state_reason in ("not_planned", "duplicate"):
-            dropped.append((item, state))
+        if item.issue is None:
+            if item.checked:
+                groups["Done"] += 1  # ticked by hand: done as far as the plan says
+            else:
+                unlinked += 1
+            continue
+        state = states.get(item.issue.key(repo))
+        decision = decide(item, state, repo)
+        issue_url = state.url if state is not None else item.issue.url
+        issue = _md_link(short_ref(item.issue, repo), issue_url)
+        pr = ""
+        if decision.warning:
+            group = "Unreadable (deleted, transferred)"
+            why = "not found" if state is None else f"transferred to {state.repo}#{state.number}"
+        elif decision.checked:
+            group, why = "Done", "done"
+            if decision.pr is not None and state is not None:
+                pr = _md_link(
+                    f"PR {short_ref(decision.pr, repo)}", _pr_url(decision.pr, state, repo)
+                )
+        elif decision.note:
+            group, why = "Not planned / duplicate", decision.note
         else:
-            done.append((item, state))
+            group, why = "Open", "open"
+        groups[group] += 1
+        rows.append(f"| {_cell(item.text) or '(no text)'} | {issue} | {why} | {pr} |")
     total = len(items) or 1
-    rows = [
-        "### Checklist progress",
-        "",
-        "| Status | Items | Share |",
-        "| --- | ---: | ---: |",
-    ]
-    for label, group in (
-        ("Done", done),
-        ("Open", open_),
-        ("Not planned / duplicate", dropped),
-        ("Not linked", unlinked),
-    ):
-        rows.append(f"| {label} | {len(group)} | {100 * len(group) // total}% |")
-    listed = [(i, s) for i, s in open_ + dropped if s is not None]
-    if listed:
-        rows += ["", "| Item | Issue | State |", "| --- | --- | --- |"]
-        for item, state in listed:
-            assert state is not None
-            why = state.state if state.state == "open" else (state.state_reason or "closed")
-            text = item.text.replace("|", "\\|")
-            rows.append(f"| {text} | [#{state.number}]({state.url}) | {why.replace('_', ' ')} |")
-    return "\n".join(rows) + "\n"
+    out = ["### Checklist progress", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
+    for label, count in (*groups.items(), ("Not linked", unlinked)):
+        if count or not label.startswith("Unreadable"):
+            out.append(f"| {label} | {count} | {100 * count // total}% |")
+    if rows:
+        out += ["", "| Item | Issue | State | Pull request |", "| --- | --- | --- | --- |", *rows]
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _md_link(label: str, url: str | None) -> str:
+    return f"[{label}]({url})" if url else label
+
+
+def _pr_url(pr: cp.IssueRef, state: IssueState, repo: str) -> str | None:
+    """The pull request's page: as written, else next to the issue on the same host."""
+    if pr.url:
+        return pr.url
+    if state.closing_pr is not None and state.closing_pr[1] == pr.number:
+        return state.closing_pr[2]
+    host = state.url.split(f"/{state.repo}/", 1)[0]
+    return f"{host}/{pr.repo or repo}/pull/{pr.number}"
 
 
 # ---------------------------------------------------------------------------
@@ -152,8 +176,13 @@ def event_shortcut(linked: set[int] | None) -> str | None:
             event = json.load(handle)
     except (OSError, ValueError):
         return None
+    if not isinstance(event, dict):
+        return None
     name = os.environ.get("GITHUB_EVENT_NAME", "")
-    if name == "pull_request" or ("pull_request" in event and "issue" not in event):
+    # pull_request_target carries the same payload (the workflow uses it for forks' PRs)
+    if name in ("pull_request", "pull_request_target") or (
+        "pull_request" in event and "issue" not in event
+    ):
         pull = event.get("pull_request") or {}
         if event.get("action") == "closed" and not pull.get("merged"):
             return f"pull request #{pull.get('number')} was closed without merging: nothing to sync"
@@ -207,8 +236,13 @@ def run_sync(
         plan.check_writable()
     if plan and doc and doc.binding and master_number is None:
         bound = cs.binding_target(doc.binding)
-        if bound and bound[0].lower() == settings.repo.lower():
-            master_number = bound[1]
+        if bound is None or bound[0].lower() != settings.repo.lower():
+            # as generate_issues.py says: syncing the file alone would leave its master behind
+            raise ConfigError(
+                f"{plan.path} is bound to {doc.binding}, not to an issue of {settings.repo}: "
+                "fix the binding line or pass --repo"
+            )
+        master_number = bound[1]
     if plan and master_number is None:
         reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
 
@@ -240,40 +274,35 @@ def sync_targets(
     dry_run: bool,
     reporter: Reporter,
 ) -> int:
-    client.fetch_repo()  # a wrong repository or token fails here, with exit 2
     targets: list[Target] = []
     if plan is not None:
         targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
+        # the file alone says whether an Actions event concerns it: stop before any request
+        if stop_for_event(reporter, targets, repo, master_number):
+            return 0
+        client.fetch_repo()  # a wrong repository or token fails here, with exit 2
     if master_number is not None:
-        master = cs.fetch_master(client, master_number)
+        master = read_master(client, master_number, diagnose=plan is None)
         style = "file" if plan is not None else "issue"
         targets.append(
             Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
         )
+        if plan is None and stop_for_event(reporter, targets, repo, master_number):
+            return 0
 
     primary = cp.parse_checklist(targets[0].text)
     reporter.counts["items"] = len(primary)
-    linked = {
-        item.issue.number
-        for t in targets
-        for item in cp.parse_checklist(t.text)
-        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
-    }
-    early = event_shortcut(linked | ({master_number} if master_number else set()))
-    if early:
-        reporter.info(early)
-        return 0
-
     refs = [
         item.issue.key(repo) for t in targets for item in cp.parse_checklist(t.text) if item.issue
     ]
     states = client.fetch_issue_states(refs) if refs else {}
 
     out_of_sync = False
+    pending: list[Target] = []
     for index, target in enumerate(targets):
         new_text, edits, warnings = sync_text(target.text, states, repo, target.style)
         if index == 0:
-            report_edits(reporter, target.text, new_text, edits, states, repo)
+            report_edits(reporter, target.text, new_text, edits, repo)
             for warning in warnings:
                 reporter.warn(warning)
         if new_text == target.text:
@@ -281,7 +310,11 @@ def sync_targets(
         out_of_sync = True
         if check or dry_run:
             echo_diff(unified_diff(target.text, new_text, target.name))
-            continue
+        else:
+            pending.append(target)
+
+    # GitHub first: when its write fails for good, the file is still untouched
+    for target in sorted(pending, key=lambda t: t.plan is not None):
         if target.plan is not None:
             # apply to the file as it is now, in case it was edited while we read GitHub
             fresh = target.plan.reread()
@@ -298,6 +331,33 @@ def sync_targets(
     return reporter.exit_code
 
 
+def stop_for_event(
+    reporter: Reporter, targets: list[Target], repo: str, master_number: int | None
+) -> bool:
+    """True (after saying why) when the Actions event names an issue the checklist lacks."""
+    linked = {
+        item.issue.number
+        for t in targets
+        for item in cp.parse_checklist(t.text)
+        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
+    }
+    early = event_shortcut(linked | ({master_number} if master_number else set()))
+    if early:
+        reporter.info(early)
+    return early is not None
+
+
+def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> dict[str, Any]:
+    """The master issue; when it cannot be read, the repository says why if it can."""
+    try:
+        return cs.fetch_master(client, number)
+    except ConfigError as exc:
+        if diagnose and isinstance(exc.__context__, NotFound):
+            # a missing repository or disabled issues also answer 404/410 for the issue
+            client.fetch_repo()
+        raise
+
+
 def write_master(
     client: GitHubClient,
     target: Target,
@@ -308,8 +368,14 @@ def write_master(
     assert target.issue is not None
     fresh = client.fetch_issue(target.issue).get("body") or ""
     new = sync_text(fresh, states, repo, target.style)[0]
-    if new != fresh:
-        client.apply_issue_update(target.issue, {"body": new})
+    if new == fresh:
+        return
+    if len(new) > cs.ISSUE_BODY_LIMIT:
+        raise ToolError(
+            f"issue #{target.issue} would exceed GitHub's {cs.ISSUE_BODY_LIMIT}-character body "
+            "limit with the annotations; split the checklist"
+        )
+    client.apply_issue_update(target.issue, {"body": new})
 
 
 def report_edits(
@@ -317,7 +383,6 @@ def report_edits(
     old_text: str,
     new_text: str,
     edits: list[cp.Edit],
-    states: dict[tuple[str, int], IssueState | None],
     repo: str,
 ) -> None:
     before = {item.line_no: item for item in cp.parse_checklist(old_text)}
@@ -330,7 +395,7 @@ def report_edits(
             refs += f", PR {short_ref(new.pr, repo)}"
         if new.note:
             refs += f", {new.note}"
-        data = {"line": edit.line_no, "issue": new.issue.number}
+        data = {"line": edit.line_no, "issue": new.issue.number, "repo": new.issue.resolve(repo)}
         if new.checked and not old.checked:
             reporter.change("checked", f"checked line {edit.line_no} {new.text!r} ({refs})", **data)
         elif old.checked and not new.checked:
@@ -341,7 +406,6 @@ def report_edits(
             reporter.change(
                 "annotated", f"annotated line {edit.line_no} {new.text!r} ({refs})", **data
             )
-    del states
 
 
 def short_ref(ref: cp.IssueRef, repo: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 import github_api as ga
@@ -50,7 +52,7 @@ def test_pacer_interval_and_caps() -> None:
     for _ in range(600):
         pacer.wait()
         stamps.append(clock.now)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.1 - 1e-9
     for i in range(len(stamps)):
         in_minute = [t for t in stamps if stamps[i] <= t < stamps[i] + 60]
