@@ -229,14 +229,19 @@ class IssueState:
     )  # (repo, number, html url) of the merged PR that closed it
 
 
+# An item may link an issue or a pull request; both come back in one shape.
 _STATE_FIELDS = """
-  number url state stateReason repository { nameWithOwner }
-  timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
-    nodes { ... on ClosedEvent { closer {
-      __typename
-      ... on PullRequest { number url merged repository { nameWithOwner } }
-    } } }
+  __typename
+  ... on Issue {
+    number url state stateReason repository { nameWithOwner }
+    timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
+      nodes { ... on ClosedEvent { closer {
+        __typename
+        ... on PullRequest { number url merged repository { nameWithOwner } }
+      } } }
+    }
   }
+  ... on PullRequest { number url prState: state merged repository { nameWithOwner } }
 """
 
 
@@ -492,7 +497,9 @@ class GitHubClient:
                 for number in numbers:
                     alias = f"i{number}"
                     issue_aliases[alias] = (repo, number)
-                    fields.append(f"{alias}: issue(number: {number}) {{{_STATE_FIELDS}}}")
+                    fields.append(
+                        f"{alias}: issueOrPullRequest(number: {number}) {{{_STATE_FIELDS}}}"
+                    )
                 r_alias = f"r{r_index}"
                 aliases[r_alias] = (repo, issue_aliases)
                 parts.append(
@@ -500,12 +507,7 @@ class GitHubClient:
                     f"name: {_gql_string(name)}) {{ {' '.join(fields)} }}"
                 )
             query = "query { " + " ".join(parts) + " }"
-            _, data = self.call(
-                "reading issue states",
-                lambda q=query: self.raw(
-                    "POST", self.requester.graphql_url, input={"query": q, "variables": {}}
-                ),
-            )
+            _, data = self.call("reading issue states", lambda q=query: self._graphql(q))
             payload = data.get("data") or {}
             errors = [e for e in data.get("errors") or [] if e.get("type") != "NOT_FOUND"]
             if errors and not payload:
@@ -519,6 +521,15 @@ class GitHubClient:
                     node = repo_data.get(alias)
                     result[key] = _issue_state(node) if node else None
         return result
+
+    def _graphql(self, query: str) -> tuple[dict[str, Any], Any]:
+        headers, data = self.raw(
+            "POST", self.requester.graphql_url, input={"query": query, "variables": {}}
+        )
+        if any(e.get("type") == "RATE_LIMITED" for e in data.get("errors") or ()):
+            # GraphQL reports its rate limit in a 200 answer: wait it out like a REST 403
+            raise GithubException(403, {"message": "GraphQL API rate limit exceeded"}, headers)
+        return headers, data
 
     # -- writes ---------------------------------------------------------------
 
@@ -593,6 +604,17 @@ def _next_link(link_header: str) -> str | None:
 
 
 def _issue_state(node: dict[str, Any]) -> IssueState:
+    if node.get("__typename") == "PullRequest":
+        # an item that links a pull request: merged counts as done, closed unmerged as dropped
+        merged = bool(node.get("merged"))
+        return IssueState(
+            repo=node["repository"]["nameWithOwner"],
+            number=int(node["number"]),
+            state="open" if node["prState"] == "OPEN" else "closed",
+            state_reason="completed" if merged else "not_planned",
+            url=node["url"],
+            closing_pr=None,
+        )
     closing = None
     timeline = (node.get("timelineItems") or {}).get("nodes") or []
     for event in timeline:

@@ -204,3 +204,13 @@ def test_issue_states_in_one_query_per_hundred(fake_github: FakeGitHub, client) 
     assert (states[(REPO, moved)].repo, states[(REPO, moved)].number) == ("octo/other", new_number)
     assert states[("octo/other", other)].state == "open"
     assert states[(REPO, numbers[-1])].state == "open"
+
+
+def test_an_item_may_link_a_pull_request(fake_github: FakeGitHub, client) -> None:
+    merged = fake_github.create_pull(REPO, "merged one")
+    fake_github.merge_pull(REPO, merged["number"])
+    open_pull = fake_github.create_pull(REPO, "still open")
+    states = client.fetch_issue_states([(REPO, merged["number"]), (REPO, open_pull["number"])])
+    assert states[(REPO, merged["number"])].state == "closed"
+    assert states[(REPO, merged["number"])].state_reason == "completed"
+    assert states[(REPO, open_pull["number"])].state == "open"
