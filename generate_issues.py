@@ -54,7 +54,9 @@ class Candidate:
 
 def clean_title(title: str) -> str:
     """One line, no control characters, within GitHub's limit; the Markdown kept as written."""
-    title = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in title)
+    # Cc and lone surrogates only: format characters (the joiner inside an emoji sequence,
+    # a soft hyphen) are part of the text as written.
+    title = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in title)
     title = re.sub(r"\s+", " ", title).strip()
     if len(title) > TITLE_LIMIT:
         title = title[: TITLE_LIMIT - 1].rstrip() + "…"
@@ -163,7 +165,7 @@ class RepoIndex:
 
 def preview(text: str) -> str:
     """Links of issues not created yet are shown as `#?` in a dry-run diff."""
-    return re.sub(r"(?:(?<=#)|(?<=/issues/))0(?=[\]\)])", "?", text)
+    return re.sub(r"(?:(?<=#)|(?<=/issues/))0(?=[\]\)]| -->)", "?", text)
 
 
 # ---------------------------------------------------------------------------
@@ -181,28 +183,30 @@ class Run:
     milestone: str | None
     sub_issues: bool
     repo_url: str = ""
+    would_create: int = 0  # --dry-run: the creations the time estimate is about
+    error_code: int = 0  # the worst exit code of an error that ended the batch early
     _milestone_number: int | None = None
     _labels_ready: bool = False
 
+    def resolve_milestone(self) -> None:
+        """Before any write: an unknown milestone is a usage error, not a half-done run."""
+        assert self.client is not None
+        if self.milestone:
+            self._milestone_number = self.client.fetch_milestone_number(self.milestone)
+
     def prepare_writes(self) -> None:
-        """Labels (created if missing) and the milestone, once, before the first create."""
+        """Labels (created if missing), once, before the first create."""
         assert self.client is not None
         if self._labels_ready:
             return
         for name in self.labels:
             if self.client.fetch_label(name) is None:
-                if self.dry_run:
-                    self.reporter.info(f"would create label {name!r}")
-                    continue
                 self.client.apply_label(name, LABEL_COLOR, "Created by checklist-sync")
                 self.reporter.info(f"created label {name!r}")
-        if self.milestone:
-            self._milestone_number = self.client.fetch_milestone_number(self.milestone)
         self._labels_ready = True
 
     def create(self, cand: Candidate, master: int, plan: str | None) -> dict[str, Any]:
-        """Create one issue; after an unanswered create, look for it before trying again."""
-        assert self.client is not None
+        """Create the issue of one item."""
         payload: dict[str, Any] = {
             "title": cand.title,
             "body": issue_body(cand, master, plan),
@@ -212,7 +216,13 @@ class Run:
             payload["assignees"] = list(self.assignees)
         if self._milestone_number is not None:
             payload["milestone"] = self._milestone_number
-        marker = f"checklist-sync:item master={master} key={cand.key} "
+        return self.create_once(payload, f"checklist-sync:item master={master} key={cand.key} ")
+
+    def create_once(self, payload: dict[str, Any], marker: str) -> dict[str, Any]:
+        """Create an issue whose body holds `marker`; after a failed or unanswered create, look
+        for it before trying again (GitHub may have created it and still answered 5xx).
+        """
+        assert self.client is not None
         last: ToolError | None = None
         for _attempt in range(CREATE_ATTEMPTS):
             try:
@@ -221,7 +231,7 @@ class Run:
                 last = exc
                 for issue in self.client.fetch_recent_issues():
                     if marker in (issue.get("body") or ""):
-                        return issue  # GitHub created it before failing to answer
+                        return issue
         assert last is not None
         raise last
 
@@ -270,6 +280,7 @@ def run_generate(
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
     )
+    run: Run | None = None
     try:
         repo_data = client.fetch_repo()
         run = Run(
@@ -283,18 +294,22 @@ def run_generate(
             sub_issues,
             repo_url=repo_data["html_url"],
         )
+        run.resolve_milestone()
         if plan is not None and doc is not None:
             assert label is not None
             file_mode(run, plan, doc, master_number, label, template, force)
         else:
             assert master_number is not None
             issue_mode(run, master_number, template)
-        code = reporter.exit_code
+        code = max(reporter.exit_code, run.error_code)
     except ToolError as exc:
         reporter.fail(exc.format_message())
-        code = exc.exit_code
+        code = max(exc.exit_code, run.error_code if run else 0)
     finally:
-        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        extra = {"would_create": run.would_create} if dry_run and run else {}
+        reporter.summary(
+            requests=client.requests, rate_limit_remaining=client.rate_limit_remaining, **extra
+        )
         client.close()
     return code
 
@@ -319,14 +334,25 @@ def offline_preview(
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
             "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
         }
-    if doc.binding is None:
+    if not doc.items and doc.binding is None:
+        reporter.info(no_items_note(plan))
+    elif doc.binding is None:
         reporter.info("would create the master checklist issue and bind the plan to it")
     reporter.info("duplicate check skipped: no token, so existing issues were not read")
     new_text = changes.apply(plan.text, "file") if changes else plan.text
+    if doc.items and doc.binding is None:
+        new_text = cp.set_binding(new_text, f"{repo_url}/issues/0")
     echo_diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
     reporter.info(_pace_note(len(cands), settings.write_interval))
     reporter.summary(requests=0, rate_limit_remaining=None, would_create=len(cands))
     return reporter.exit_code
+
+
+def no_items_note(plan: cs.PlanFile) -> str:
+    return (
+        f"{plan.path} has no checklist items (lines like `- [ ] text`): nothing to create, "
+        "and no master issue"
+    )
 
 
 def _pace_note(count: int, interval: float) -> str:
@@ -364,7 +390,7 @@ def link_items(
                 if how == "title" and not run.dry_run:
                     adopt_comment(run, issue, master)
                 if run.sub_issues and not run.dry_run:
-                    client.apply_sub_issue(master, issue["id"])
+                    attach_sub_issue(run, master, issue, line)
                 verb = "would adopt" if run.dry_run else "adopted"
                 reporter.change(
                     "adopted",
@@ -377,6 +403,7 @@ def link_items(
                 continue
             if run.dry_run:
                 reporter.info(f"would create {cand.title!r} (line {line})")
+                run.would_create += 1
                 on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
                 continue
             run.prepare_writes()
@@ -387,7 +414,7 @@ def link_items(
                 continue
             taken.add(issue["number"])
             if run.sub_issues:
-                client.apply_sub_issue(master, issue["id"])
+                attach_sub_issue(run, master, issue, line)
             reporter.change(
                 "created",
                 f"created #{issue['number']} {cand.title!r} for line {line}",
@@ -397,6 +424,20 @@ def link_items(
                 title=cand.title,
             )
             on_link(cand, _item_ref(issue))
+
+
+def attach_sub_issue(run: Run, master: int, issue: dict[str, Any], line: int) -> None:
+    assert run.client is not None
+    try:
+        run.client.apply_sub_issue(master, issue["id"])
+    except Rejected as exc:
+        # the issue exists and is linked: a missing progress-bar entry is worth a warning only
+        run.reporter.warn(
+            f"line {line}: #{issue['number']} is not a sub-issue of #{master}: "
+            f"{exc.format_message()}",
+            line=line,
+            issue=issue["number"],
+        )
 
 
 def adopt_comment(run: Run, issue: dict[str, Any], master: int) -> None:
@@ -432,8 +473,12 @@ def file_mode(
     client, reporter, repo = run.client, run.reporter, run.settings.repo
     assert client is not None
     reporter.counts["items"] = len(doc.items)
-    cands = plan_candidates(doc.items, template, label, reporter)
-    taken = linked_numbers(doc.items, repo)
+    if not doc.items and doc.binding is None and master_number is None:
+        # most likely the wrong file, or a plan not written yet: a master issue mirroring
+        # no checklist would only be noise to close again
+        reporter.info(no_items_note(plan))
+        return
+    from_binding = master_number is None and doc.binding is not None
 
     if master_number is None and doc.binding:
         bound = cs.binding_target(doc.binding)
@@ -449,7 +494,7 @@ def file_mode(
     if master_number is not None:
         master = cs.fetch_master(client, master_number)
         if not force and cs.master_edited(master.get("body") or ""):
-            refuse(reporter, master_number)
+            refuse(reporter, master_number, master.get("body") or "")
             return
     else:
         index = RepoIndex.build(client.fetch_all_issues())
@@ -461,7 +506,13 @@ def file_mode(
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
             else:
                 body = cs.master_body(plan.text, label)
-                master = client.apply_create_issue({"title": title, "body": body})
+                if len(body) > cs.ISSUE_BODY_LIMIT:
+                    raise ConfigError(
+                        f"{plan.path} is too long for an issue body ({len(body)} characters, "
+                        f"GitHub takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
+                    )
+                marker = f"<!-- {cs.MASTER_MARKER} plan={label} "
+                master = run.create_once({"title": title, "body": body}, marker)
                 reporter.change(
                     "created",
                     f"created master checklist #{master['number']} {title!r}",
@@ -471,19 +522,35 @@ def file_mode(
                 )
         else:
             reporter.info(f"found master checklist #{master['number']} (by its marker)")
-        if not run.dry_run:
-            plan.write(cp.set_binding(plan.reread(), master["html_url"]))
+    # a new or re-found master issue, or --master-issue naming another one than the binding
+    rebind = not from_binding and doc.binding != master["html_url"]
+    if rebind and not run.dry_run:
+        plan.write(cp.set_binding(plan.reread(), master["html_url"]))
+        # line numbers in messages are those of the file as it is now, binding line included
+        doc = cp.parse_document(plan.text)
+    cands = plan_candidates(doc.items, template, label, reporter)
+    taken = linked_numbers(doc.items, repo)
     number = int(master["number"])
     taken.add(number)
 
     changes = cs.KeyedChanges(cs.identity_key)
     original = plan.text
+    lines_valid = [True]  # the items are still on the lines `doc` found them on
 
     def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
-        if not run.dry_run:
-            # written after every issue, so a crash never loses a link
-            plan.write(changes.apply(plan.reread(), "file"))
+        if run.dry_run:
+            return
+        # written after every issue, so a crash never loses a link
+        fresh = plan.reread()
+        if lines_valid[0] and fresh == plan.text:
+            # only our links were added since `doc` was parsed: one edit at a known line
+            # instead of re-keying every change (a plan of N items would cost O(N²) parses)
+            edit = cp.Edit(cand.item.line_no, issue=ref)
+            plan.write(cp.apply_edits(fresh, [edit], style="file"))
+            return
+        lines_valid[0] = False  # edited meanwhile (by hand): find the items by identity
+        plan.write(changes.apply(fresh, "file"))
 
     if cands:
         if index is None:
@@ -491,20 +558,27 @@ def file_mode(
         try:
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
+            # the links made so far are in the file: publish them to the master issue too
             reporter.fail(exc.format_message())
+            run.error_code = max(run.error_code, exc.exit_code)
     if run.dry_run:
         preview_text = changes.apply(original, "file") if changes else original
-        if master_number is None:
+        if rebind:
             preview_text = cp.set_binding(preview_text, master["html_url"])
         echo_diff(preview(unified_diff(original, preview_text, str(plan.path))))
-        creations = sum(1 for c in reporter.changes if c["message"].startswith("would create"))
-        reporter.info(_pace_note(creations, run.settings.write_interval))
+        reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     known = master.get("body") if master_number is not None else None
     publish_master(run, plan, number, label, force, known)
 
 
-def refuse(reporter: Reporter, number: int) -> None:
+def refuse(reporter: Reporter, number: int, body: str) -> None:
+    if cs.split_master_body(body)[1] is None:
+        reporter.fail(
+            f"issue #{number} holds text this tool did not write; nothing written. Pick another "
+            "master issue, or rerun with --force to replace its body with the plan"
+        )
+        return
     reporter.fail(
         f"master issue #{number} was edited on GitHub since it was last published; nothing "
         "written. Copy those edits into the plan file, or rerun with --force to overwrite them"
@@ -531,7 +605,7 @@ def publish_master(
     body = current.get("body") or ""
     _label, recorded, old_plan = cs.split_master_body(body)
     if cs.master_edited(body) and not force:
-        refuse(reporter, number)
+        refuse(reporter, number, body)
         return
     if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
         return  # same items and text: the boxes there are sync's business
@@ -608,12 +682,13 @@ def issue_mode(run: Run, number: int, template: str) -> None:
         try:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:
+            # still link the issues made so far, so a rerun has less to look for
             reporter.fail(exc.format_message())
+            run.error_code = max(run.error_code, exc.exit_code)
     if run.dry_run:
         new_body = changes.apply(body, "issue") if changes else body
         echo_diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
-        creations = sum(1 for c in reporter.changes if c["message"].startswith("would create"))
-        reporter.info(_pace_note(creations, run.settings.write_interval))
+        reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     if changes:
         # one write at the end: the markers in the new issues make a crash before it safe
