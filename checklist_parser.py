@@ -114,6 +114,7 @@ def first_newline(text: str) -> str:
 
 _DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
 
+_SPACES_RE = re.compile(r"[ \t]*")
 _MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|")
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _ATX_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
@@ -124,7 +125,10 @@ _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})
 _BULLET_RE = re.compile(r"[*+-](?=[ \t]|$)")
 _ORDERED_RE = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
 _TASK_RE = re.compile(r"\[([ xX])\][ \t\v\f]")
-_TABLE_DELIM_RE = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+# cmark-gfm's spacechar includes \v and \f here
+_TABLE_DELIM_RE = re.compile(
+    r"\|?[ \t\v\f]*:?-+:?[ \t\v\f]*(?:\|[ \t\v\f]*:?-+:?[ \t\v\f]*)*\|?[ \t\v\f]*$"
+)
 
 _HTML_BLOCK_TAGS = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
@@ -148,7 +152,7 @@ _HTML_START = [
         7,
         re.compile(
             r"(?:<[A-Za-z][A-Za-z0-9-]*" + _ATTR + r"*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)"
-            r"[ \t]*$"
+            r"[ \t\f]*$"
         ),
     ),
 ]
@@ -175,9 +179,12 @@ class _Block:
 
 
 def _table_cells(row: str) -> int:
-    row = row.strip()
+    """How many cells cmark-gfm sees in a table row (a lone `|` has none)."""
+    row = row.strip(" \t\v\f")
     if row.startswith("|"):
         row = row[1:]
+        if not row:
+            return 0
     if row.endswith("|") and not row.endswith("\\|"):
         row = row[:-1]
     return len(re.findall(r"(?<!\\)\|", row)) + 1
@@ -185,17 +192,14 @@ def _table_cells(row: str) -> int:
 
 def _next_nonspace(line: str, pos: int, col: int) -> tuple[int, int]:
     """The first character at or after `pos` that is not a space or tab, and its column."""
-    length = len(line)
-    while pos < length:
-        ch = line[pos]
-        if ch == " ":
-            col += 1
-        elif ch == "\t":
-            col += 4 - (col % 4)
-        else:
-            break
-        pos += 1
-    return pos, col
+    end = _SPACES_RE.match(line, pos).end()  # type: ignore[union-attr]
+    if end == pos:
+        return pos, col
+    if "\t" not in line[pos:end]:
+        return end, col + end - pos
+    for ch in line[pos:end]:
+        col = col + 4 - (col % 4) if ch == "\t" else col + 1
+    return end, col
 
 
 def _advance(line: str, pos: int, col: int, count: int) -> tuple[int, int]:
@@ -309,7 +313,7 @@ def parse_document(text: str) -> Document:
             # paragraph or table: the new block goes into their parent
             nonlocal opened, matched
             if not opened:
-                del stack[matched:]  # noqa: B023 (used within this iteration)
+                del stack[matched:]
                 opened = True
             while stack[-1].kind in (_PARA, _TABLE):
                 stack.pop()
@@ -440,13 +444,15 @@ def parse_document(text: str) -> Document:
                 and all_matched
                 and not opened
                 and ch in "|-:"
+                and container.data is None
                 and _TABLE_DELIM_RE.match(line, nn)
                 and container.lines
-                and _table_cells(container.lines[-1]) == _table_cells(line[nn:])
             ):
-                container.kind = _TABLE
-                line_done = True
-                break
+                if _table_cells(container.lines[-1]) == _table_cells(line[nn:]):
+                    container.kind = _TABLE
+                    line_done = True
+                    break
+                container.data = "no table"  # cmark-gfm tries a paragraph only once
             break
 
         if line_done:
