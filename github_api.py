@@ -544,6 +544,7 @@ class GitHubClient:
         return data
 
     def apply_issue_update(self, number: int, fields: dict[str, Any]) -> dict[str, Any]:
+        self.pacer.wait()  # GitHub asks for a pause between any two writes
         # an edit sends the whole field again, so re-sending it after a 5xx is safe
         _, data = self.call(
             f"updating issue #{number}",
@@ -563,6 +564,7 @@ class GitHubClient:
         return data
 
     def apply_label(self, name: str, color: str, description: str) -> None:
+        self.pacer.wait()  # GitHub asks for a pause between any two writes
         with contextlib.suppress(Rejected):  # created meanwhile (422 already_exists)
             self.call(
                 f"creating label {name!r}",
@@ -575,6 +577,7 @@ class GitHubClient:
             )
 
     def apply_sub_issue(self, parent: int, child_id: int) -> None:
+        self.pacer.wait()  # GitHub asks for a pause between any two writes
         try:
             self.call(
                 f"attaching sub-issue to #{parent}",

@@ -106,6 +106,11 @@ class Reporter:
             f"{c['checked']} checked, {c['unchecked']} unchecked, {c['skipped']} skipped, "
             f"{c['warnings']} warnings; {requests} API requests, rate limit left {rate}"
         )
+        if self.quiet and self.exit_code and not self.failed:
+            # -q hides skips and warnings; say in one line why the exit status is 1
+            self._echo(
+                f"{c['skipped']} skipped, {c['warnings']} warnings: rerun without -q for details"
+            )
         if self.json_mode:
             payload = {
                 **c,
