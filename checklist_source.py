@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
@@ -73,6 +74,25 @@ def api_url_for_host(host: str) -> str:
     if host.lower() in ("github.com", "www.github.com"):
         return DEFAULT_API_URL
     return f"https://{host}/api/v3"  # GitHub Enterprise Server
+
+
+def settings_options(command: Any) -> Any:
+    """--repo and --write-interval: the settings both scripts take as flags."""
+    options = [
+        click.option(
+            "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
+        ),
+        click.option(
+            "--write-interval",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing "
+            "off).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def resolve_settings(

@@ -26,7 +26,7 @@ from github_api import (
     ToolError,
     WritePacer,
 )
-from report import Reporter, echo_diff, unified_diff
+from report import Reporter, echo_diff, output_options, unified_diff
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -708,9 +708,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
     metavar="N",
     help="Issue mode: the checklist is the body of issue N (with PLAN: bind the plan to N).",
 )
-@click.option(
-    "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
-)
+@cs.settings_options
 @click.option(
     "--label",
     "labels",
@@ -732,17 +730,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
 @click.option(
     "--force", is_flag=True, help="Republish even if the master issue was edited on GitHub."
 )
-@click.option(
-    "--write-interval",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing off).",
-)
-@click.option(
-    "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show every API request.")
-@click.option("-q", "--quiet", is_flag=True, help="Show errors only.")
+@output_options
 def main(
     plan: Path | None,
     master_issue: int | None,

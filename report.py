@@ -122,6 +122,20 @@ class Reporter:
             click.echo(redact(json.dumps(payload, indent=2, sort_keys=False)))
 
 
+def output_options(command: Any) -> Any:
+    """--json, -v and -q: how both scripts report."""
+    options = [
+        click.option(
+            "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="Show every API request."),
+        click.option("-q", "--quiet", is_flag=True, help="Show errors only."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def unified_diff(old: str, new: str, name: str) -> str:
     """A unified diff of two versions of a checklist (line endings shown as plain lines)."""
     if old == new:

@@ -17,7 +17,7 @@ import click
 import checklist_parser as cp
 import checklist_source as cs
 from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
-from report import Reporter, echo_diff, unified_diff, write_step_summary
+from report import Reporter, echo_diff, output_options, unified_diff, write_step_summary
 
 # ---------------------------------------------------------------------------
 # Pure decisions: what a box should become
@@ -426,24 +426,12 @@ def short_ref(ref: cp.IssueRef, repo: str) -> str:
     metavar="N",
     help="Issue mode: the checklist is the body of issue N.",
 )
-@click.option(
-    "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
-)
+@cs.settings_options
 @click.option(
     "--check", is_flag=True, help="Change nothing; print the diff; exit 1 when out of sync."
 )
 @click.option("--dry-run", is_flag=True, help="Read only: print the diff of what would change.")
-@click.option(
-    "--write-interval",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing off).",
-)
-@click.option(
-    "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show every API request.")
-@click.option("-q", "--quiet", is_flag=True, help="Show errors only.")
+@output_options
 def main(
     plan: Path | None,
     master_issue: int | None,

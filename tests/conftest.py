@@ -12,6 +12,26 @@ from github import Auth, Github
 
 from tests.fake_github import FakeGitHub
 
+# Settings the scripts read from the environment. CI may set any of them; a test sees only
+# what it passes itself.
+SETTINGS_ENV = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_REPOSITORY",
+    "GITHUB_API_URL",
+    "GITHUB_ACTIONS",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_STEP_SUMMARY",
+    "CHECKLIST_WRITE_INTERVAL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:

@@ -25,23 +25,10 @@ EVENTS = Path(__file__).parent / "data" / "events"
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 REPO = "octo/plan"
 HTML = f"https://github.com/{REPO}"
-ACTIONS_ENV = (
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_REPOSITORY",
-    "GITHUB_API_URL",
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_STEP_SUMMARY",
-    "CHECKLIST_WRITE_INTERVAL",
-)
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ACTIONS_ENV:
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(github_api, "BACKOFF", 0.001)
 

@@ -25,24 +25,13 @@ import checklist_parser as cp
 import checklist_source as cs
 import generate_issues
 import github_api
-from tests.conftest import pygithub_client
+from tests.conftest import SETTINGS_ENV, pygithub_client
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "octo/plan"
 HTML = "https://github.com/octo/plan/issues"
 # CI may set any of these; a test sees only what it passes itself.
-CLEARED_ENV = (
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_REPOSITORY",
-    "GITHUB_API_URL",
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_STEP_SUMMARY",
-    "CHECKLIST_WRITE_INTERVAL",
-)
 HEADER = "Checklist mirrored from `plan.md` by checklist-sync: edit the file, then rerun."
 ITEM_MARKER_RE = re.compile(r"<!-- checklist-sync:item master=(\d+) key=([0-9a-f]+) -->")
 FILE_LINK_RE = re.compile(r" \(\[#\d+\]\(https://github\.com/octo/plan/issues/\d+\)\)")
@@ -121,8 +110,6 @@ def assert_clean(result: Result, secrets: set[str], *, crash: bool = False) -> N
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in CLEARED_ENV:
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(github_api, "BACKOFF", 0.001)
     monkeypatch.chdir(tmp_path)
 
@@ -1480,7 +1467,7 @@ def test_budget_issue_mode(cli: Cli) -> None:
 
 
 def run_script(fake: FakeGitHub, *args: str, token: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
     if token:
         env.update(fake.env())
     env["CHECKLIST_WRITE_INTERVAL"] = "0"

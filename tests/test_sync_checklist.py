@@ -24,24 +24,11 @@ REPO = "octo/plan"
 OTHER = "octo/other"
 HTML = "https://github.com"
 MODES = ("file", "issue")
-ACTIONS_ENV = (
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_REPOSITORY",
-    "GITHUB_API_URL",
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_STEP_SUMMARY",
-    "CHECKLIST_WRITE_INTERVAL",
-)
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[float]:
     """A clean environment, the test's own directory, and waits recorded instead of slept."""
-    for name in ACTIONS_ENV:
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(github_api, "BACKOFF", 0.001)
     waits: list[float] = []
