@@ -115,7 +115,7 @@ def first_newline(text: str) -> str:
 _DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
 
 _SPACES_RE = re.compile(r"[ \t]*")
-_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|")
+_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:")
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _ATX_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _FENCE_OPEN_RE = re.compile(r"`{3,}(?=[^`]*$)|~{3,}")
@@ -535,33 +535,28 @@ def parse_checklist(text: str) -> list[ChecklistItem]:
 # followed by a word character, so `#12` is not read out of `#123` or `#12a`.
 _NUM = r"\d{1,10}(?!\w)"
 _REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
-_ISSUE_URL = r"https?://[^\s/()<>\[\]]++/" + _REPO + r"/(?:issues|pull)/" + _NUM + r"(?!/)"
+_ISSUE_URL = rf"https?://[^\s/()<>\[\]]++/{_REPO}/(?:issues|pull)/{_NUM}(?!/)"
 _CLOSING_WORD = r"(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
 
 # The tool's own link forms: `(#123)` in an issue body, `([#123](URL))` in a file.
 _TOOL_LINK_RE = re.compile(
-    r"(?<!\S)\((?:(?P<label>(?:" + _REPO + r")?#" + _NUM + r")"
-    r"|\[(?P<flabel>(?:" + _REPO + r")?#" + _NUM + r")\]\((?P<url>[^\s()]++)\))\)"
+    rf"(?<!\S)\((?:(?P<label>(?:{_REPO})?#{_NUM})"
+    rf"|\[(?P<flabel>(?:{_REPO})?#{_NUM})\]\((?P<url>[^\s()]++)\))\)"
 )
 # What else a user may write as the link; it counts only at the end of the item's text (before
 # the tool's annotations), and a bare `#123` only as the whole text.
 _USER_FORMS = (
-    _CLOSING_WORD + r":?[ \t]++(?:" + _ISSUE_URL + r"|(?:" + _REPO + r")?#" + _NUM + r")"
-    r"|" + _REPO + r"#" + _NUM + r"|<" + _ISSUE_URL + r">|" + _ISSUE_URL + r""
-    r"|\[[^\[\]]*+\]\(" + _ISSUE_URL + r"\)"
+    rf"{_CLOSING_WORD}:?[ \t]++(?:{_ISSUE_URL}|(?:{_REPO})?#{_NUM})"
+    rf"|{_REPO}#{_NUM}|<{_ISSUE_URL}>|{_ISSUE_URL}|\[[^\[\]]*+\]\({_ISSUE_URL}\)"
 )
-_USER_LINK_RE = re.compile(
-    r"(?<!\S)(?:\((?:" + _USER_FORMS + r")\)|" + _USER_FORMS + r"|(?P<bare>#" + _NUM + r"))"
-)
+_USER_LINK_RE = re.compile(rf"(?<!\S)(?:\((?:{_USER_FORMS})\)|{_USER_FORMS}|(?P<bare>#{_NUM}))")
 _ANNOTATION_RE = re.compile(
-    r"[ \t]++\((?:PR (?P<prepo>" + _REPO + r")?#(?P<pnum>" + _NUM + r")"
-    r"|\[PR (?P<fprepo>" + _REPO + r")?#(?P<fpnum>" + _NUM + r")\]\((?P<purl>[^\s()]++)\)"
+    rf"[ \t]++\((?:PR (?P<prepo>{_REPO})?#(?P<pnum>{_NUM})"
+    rf"|\[PR (?P<fprepo>{_REPO})?#(?P<fpnum>{_NUM})\]\((?P<purl>[^\s()]++)\)"
     r"|(?P<note>not planned|duplicate))\)"
 )
-_URL_PARTS_RE = re.compile(
-    r"(https?://[^\s/()<>\[\]]++/(" + _REPO + r")/(?:issues|pull)/(" + _NUM + r"))"
-)
-_REF_PARTS_RE = re.compile(r"(?<![\w/])(?:(" + _REPO + r"))?#(" + _NUM + r")")
+_URL_PARTS_RE = re.compile(rf"(https?://[^\s/()<>\[\]]++/({_REPO})/(?:issues|pull)/({_NUM}))")
+_REF_PARTS_RE = re.compile(rf"(?<![\w/])(?:({_REPO}))?#({_NUM})")
 
 
 def _read_ref(written: str, url: str | None = None) -> IssueRef:
@@ -597,6 +592,8 @@ def _find_link(body: str) -> tuple[re.Match[str], str, int, IssueRef | None, str
     The first of the tool's own forms wins wherever it stands: the tool appends it to an item
     that has none, so any later one is text the user added after it.
     """
+    if "#" not in body and "://" not in body:
+        return None  # most items: every link form holds one or the other
     m = _TOOL_LINK_RE.search(body)
     if m is not None:
         style = "issue" if m.group("label") else "file"
@@ -720,8 +717,7 @@ def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
     note = item.note if edit.note is _UNSET else edit.note
     if item.link_span is None and isinstance(edit.issue, IssueRef):
         at = item.text_end
-        # the box is already followed by a space when the item has no text
-        sep = " " if at > item.box_col + 4 else ""
+        sep = "" if line[at - 1] in " \t\v\f" else " "  # no text: right after the box's space
         annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
         link = sep + format_link(edit.issue, style) + annotations
         return f"{line[:box]}{mark}{line[box + 1 : at]}{link}{line[at:]}"

@@ -57,7 +57,7 @@ class RenderedItem:
     """One list item as cmark-gfm parsed it, located at its list marker."""
 
     line_no: int
-    byte_col: int  # 1-based, in the UTF-8 bytes of the line, BOM included on line 1
+    byte_col: int  # 1-based, in the line's UTF-8 bytes; cmark-gfm counts a leading BOM
     end_line: int
     cmark_task: bool
     cmark_checked: bool
@@ -113,19 +113,14 @@ def rendered_items(text: str) -> list[RenderedItem]:
 
 
 def _columns(prefix: bytes) -> int:
-    """Virtual column after `prefix` (tabs to multiples of 4); the BOM takes no column."""
+    """Virtual column after `prefix`, tabs to the next multiple of 4."""
     col = 0
-    for ch in prefix.decode("utf-8").removeprefix(BOM):
-        col += TAB_STOP - col % TAB_STOP if ch == "\t" else 1
+    for byte in prefix:
+        col += TAB_STOP - col % TAB_STOP if byte == 0x09 else 1
     return col
 
 
-def _task_at(line: bytes, marker_start: int) -> tuple[bool, int] | None:
-    """(checked, box offset) when the item whose marker starts here begins with a box."""
-    marker = _MARKER_RE.match(line, marker_start)
-    if marker is None:
-        raise AssertionError(f"no list marker at byte {marker_start} of {line!r}")
-    end = marker.end()
+def _padding_ok(line: bytes, end: int) -> bool:
     # Five or more columns of spaces/tabs after the marker make the content indented code
     # (CommonMark 5.2, rule 2), which cmark-gfm never hands to the task-list extension.
     col = start_col = _columns(line[:end])
@@ -136,23 +131,52 @@ def _task_at(line: bytes, marker_start: int) -> tuple[bool, int] | None:
             col += TAB_STOP - col % TAB_STOP
         else:
             break
-    if col - start_col >= 5:
-        return None
-    box = _BOX_RE.match(line, end)
-    if box is None:
+    return col - start_col < 5
+
+
+def _task_at(line: bytes, marker_start: int) -> tuple[bool, int] | None:
+    """(checked, box offset) when the item whose marker starts here begins with a box."""
+    marker = _MARKER_RE.match(line, marker_start)
+    if marker is None:
+        raise AssertionError(f"no list marker at byte {marker_start} of {line!r}")
+    box = _BOX_RE.match(line, marker.end())
+    if box is None or not _padding_ok(line, marker.end()):
         return None
     return box[1] in b"xX", box.start(1) - 1
 
 
-def _tasks(text: str) -> tuple[list[bytes], list[RenderedItem], list[Task]]:
-    lines = [line.encode("utf-8") for line in split_lines(normalize(text))]
+def _cmark_takes_box(line: bytes, marker_start: int) -> bool:
+    """Whether cmark-gfm's scanner consumes a box for the item whose marker starts here."""
+    scan = _CMARK_SCAN_RE.match(line)
+    own_marker = scan is not None and len(line) - len(line.lstrip(b" \t\v\f")) == marker_start
+    marker = _MARKER_RE.match(line, marker_start)
+    return own_marker and marker is not None and _padding_ok(line, marker.end())
+
+
+def _tasks(text: str) -> tuple[list[bytes], list[RenderedItem], list[Task], int | None]:
+    # GitHub, like cmark-gfm's block parser, ignores a leading BOM; removing it first also keeps
+    # cmark-gfm's task scanner, which would see it, from changing the structure it returns.
+    text = normalize(text.removeprefix(BOM))
+    lines = [line.encode("utf-8") for line in split_lines(text)]
     items = rendered_items(text)
     tasks = []
+    undecidable_after = None
     for item in items:
-        found = _task_at(lines[item.line_no - 1], item.byte_col - 1)
+        line = lines[item.line_no - 1]
+        found = _task_at(line, item.byte_col - 1)
         if found is not None:
             tasks.append(Task(item.line_no, found[0], item.byte_col - 1, found[1]))
-    return lines, items, tasks
+        # A box with nothing after it leaves cmark-gfm's item without a paragraph once the
+        # scanner consumed it; where the scanner and the spec disagree about the box, cmark-gfm's
+        # structure after this line is not the spec's (a later `2.` may start a list or not).
+        box_only = re.search(rb"\[[ xX]\][ \t]*\Z", line)
+        if (
+            box_only
+            and undecidable_after is None
+            and (found is not None) != _cmark_takes_box(line, item.byte_col - 1)
+        ):
+            undecidable_after = item.line_no
+    return lines, items, tasks, undecidable_after
 
 
 def task_boxes(text: str) -> list[tuple[int, bool]]:
@@ -164,9 +188,21 @@ def task_boxes(text: str) -> list[tuple[int, bool]]:
     the item's own marker, so unlike cmark-gfm it sees tasks in block quotes, behind another
     list marker on the same line and on a BOM-prefixed first line, and ignores `[x]` elsewhere
     on the line, marker-shaped text on later lines of an item, and boxes after \\v or \\f
-    (see cmark_quirks).
+    (see cmark_quirks). Past undecidable_after(text) the answer is cmark-gfm's structure, not
+    necessarily the spec's.
     """
     return sorted((task.line_no, task.checked) for task in _tasks(text)[2])
+
+
+def undecidable_after(text: str) -> int | None:
+    """The line after which task_boxes(text) cannot be trusted, None when it can be throughout.
+
+    That is the first item that is only a box (`- [ ]`, then spaces at most) on which
+    cmark-gfm's scanner and the spec disagree: cmark-gfm drops the paragraph of an item whose box
+    it consumed, so a following line that would continue the spec's paragraph starts a block
+    in cmark-gfm's tree, or the other way round, and this module can only read cmark-gfm's tree.
+    """
+    return _tasks(text)[3]
 
 
 def cmark_task_boxes(text: str) -> list[tuple[int, bool]]:
@@ -183,7 +219,7 @@ def cmark_quirks(text: str) -> list[str]:
     not only on the item's marker line; its scanner also takes \\v and \\f for spaces before
     the box. Each entry names one line where one of these can matter.
     """
-    lines, items, tasks = _tasks(text)
+    lines, items, tasks, _ = _tasks(text)
     quirks = []
     for task in tasks:
         line = lines[task.line_no - 1]
