@@ -131,8 +131,8 @@ _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})
 _BULLET_RE = re.compile(r"[*+-](?=[ \t]|$)")
 _ORDERED_RE = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
 _TASK_RE = re.compile(r"\[([ xX])\][ \t\v\f]")
-# a list item (not indented code) that starts with a box: group 1 the number, 2 the padding
-_TASK_ITEM_RE = re.compile(r"(?:[*+-]|(\d{1,9})[.)])( {1,4})\[[ xX]\][ \t\v\f]")
+# A list item (not indented code) that starts with a box; group 1 is an ordered item's number.
+_TASK_ITEM_RE = re.compile(r"(?:[*+-]|(\d{1,9})[.)]) {1,4}\[[ xX]\][ \t\v\f]")
 # cmark-gfm's spacechar includes \v and \f here
 _TABLE_DELIM_RE = re.compile(
     r"\|?[ \t\v\f]*:?-+:?[ \t\v\f]*(?:\|[ \t\v\f]*:?-+:?[ \t\v\f]*)*\|?[ \t\v\f]*$"
@@ -180,7 +180,7 @@ class _Block:
     def __init__(self, kind: int, need: int = 0, data: object = None) -> None:
         self.kind = kind
         self.need = need  # columns of indentation a continuation line must have (items)
-        self.data = data  # fence (char, length, offset) / html type / item start line
+        self.data = data  # fence (char, length, offset) / html type / item's marker column
         self.has_child = False
         self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
         self.task: int | None = None  # index of the task item this list item is
@@ -242,7 +242,7 @@ def _open_block(stack: list[_Block], matched: int, block: _Block | None) -> int:
     closes them too, and leaves nothing open.
     """
     del stack[matched:]
-    while stack[-1].kind in (_PARA, _TABLE):
+    if stack[-1].kind in (_PARA, _TABLE):  # a leaf: nothing is open inside it
         stack.pop()
     stack[-1].has_child = True
     if block is not None:
@@ -259,7 +259,33 @@ def parse_document(text: str) -> Document:
     binding: str | None = None
     binding_line: int | None = None
     stack: list[_Block] = [_Block(_DOC)]
-    raw_items: list[tuple[int, int, int, int, bool, tuple[str, ...], int | None, int]] = []
+
+    def add_task(
+        item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
+    ) -> None:
+        # `item` has just been opened, at the top of the stack; its parent is the innermost
+        # enclosing task item
+        parent = None
+        task_depth = 0
+        for block in reversed(stack):  # the new item itself is no task yet
+            if block.kind == _ITEM and block.task is not None:
+                parent = block.task
+                task_depth = items[parent].depth + 1
+                break
+        item.task = len(items)
+        items.append(
+            _describe_item(
+                lines[line_index],
+                line_index + 1,
+                box_col,
+                item.data,  # type: ignore[arg-type]
+                task_depth,
+                checked,
+                section,
+                parent,
+                content_start,
+            )
+        )
 
     def set_heading(level: int, title: str) -> tuple[str, ...]:
         while headings and headings[-1][0] >= level:
@@ -302,7 +328,7 @@ def parse_document(text: str) -> Document:
                         pos, col = _advance(line, pos, col, block.need)
                 else:
                     break
-            elif kind == _PARA or kind == _TABLE:
+            elif kind in (_PARA, _TABLE):
                 if blank:
                     break
             elif kind == _QUOTE:
@@ -364,15 +390,20 @@ def parse_document(text: str) -> Document:
             # or thematic break needs other characters there), and the box a nested one.
             m = _TASK_ITEM_RE.match(line, nn)
             if m is not None and not (
-                m.group(1) not in (None, "1") and container.kind == _PARA and not opened
+                # as below: only a 1 starts an ordered list that interrupts a paragraph
+                container.kind == _PARA and not opened and m.group(1) not in (None, "1")
             ):
-                box = m.end(2)
-                container = new_item = _Block(_ITEM, indent + box - nn, (line_index, indent))
-                matched = _open_block(stack, matched, container)
-                opened = True
-                pos, col = box, nn_col + box - nn
-                nn, nn_col = pos, col
-                break  # the rest of the line holds the box
+                box = m.end() - 4  # the box and the whitespace after it
+                item = _Block(_ITEM, indent + box - nn, indent)
+                _open_block(stack, matched, item)
+                add_task(item, line_index, box + bom, line[box + 1] != " ", box + 4 + bom)
+                if len(line.rstrip(" \t")) > box + 3:  # more than the box: a paragraph
+                    para = _Block(_PARA)
+                    para.lines = [line[box:]]
+                    item.has_child = True
+                    stack.append(para)
+                line_done = True
+                break
             if ch == ">":
                 pos, col = nn + 1, nn_col + 1
                 if pos < length and line[pos] in " \t":
@@ -460,7 +491,7 @@ def parse_document(text: str) -> Document:
                         padding = marker_width + spaces
                         pos, col = rest_nn, rest_col
                     nn, nn_col, blank = rest_nn, rest_col, rest_blank
-                    container = new_item = _Block(_ITEM, indent + padding, (line_index, indent))
+                    container = new_item = _Block(_ITEM, indent + padding, indent)
                     matched = _open_block(stack, matched, container)
                     opened = True
                     continue
@@ -505,40 +536,14 @@ def parse_document(text: str) -> Document:
             if new_item is not None and container is new_item:
                 m = _TASK_RE.match(line, nn)
                 if m is not None:
-                    parent = None
-                    task_depth = 0
-                    for block in reversed(stack[:-1]):
-                        if block.kind == _ITEM and block.task is not None:
-                            parent = block.task
-                            task_depth = raw_items[parent][3] + 1
-                            break
-                    new_item.task = len(raw_items)
-                    raw_items.append(
-                        (
-                            line_index + 1,
-                            nn + bom,
-                            new_item.data[1],  # type: ignore[index]
-                            task_depth,
-                            m.group(1) != " ",
-                            section,
-                            parent,
-                            m.end() + bom,
-                        )
-                    )
-                    if not line[nn + 3 :].strip(" \t"):
+                    add_task(new_item, line_index, nn + bom, m.group(1) != " ", m.end() + bom)
+                    if len(line.rstrip(" \t")) <= nn + 3:
                         continue  # only the box: cmark-gfm opens no paragraph for it
             para = _Block(_PARA)
             para.lines = [line[nn:]]
             stack[-1].has_child = True
             stack.append(para)
 
-    for line_no, box_col, indent, task_depth, checked, sect, parent, content_start in raw_items:
-        line = lines[line_no - 1]
-        items.append(
-            _describe_item(
-                line, line_no, box_col, indent, task_depth, checked, sect, parent, content_start
-            )
-        )
     return Document(items, binding, binding_line, first_newline(text))
 
 
