@@ -123,20 +123,22 @@ _DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
 _SPACES_RE = re.compile(r"[ \t]*")
 _MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:")
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
-_ATX_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _FENCE_OPEN_RE = re.compile(r"`{3,}(?=[^`]*$)|~{3,}")
 _FENCE_CLOSE_RE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
 _SETEXT_RE = re.compile(r"(?:=+|-+)[ \t]*$")
-_THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _BULLET_RE = re.compile(r"[*+-](?=[ \t]|$)")
 _ORDERED_RE = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
 _TASK_RE = re.compile(r"\[([ xX])\][ \t\v\f]")
 # A list item (not indented code) that starts with a box; group 1 is an ordered item's number.
 _TASK_ITEM_RE = re.compile(r"(?:[*+-]|(\d{1,9})[.)]) {1,4}\[[ xX]\][ \t\v\f]")
 # cmark-gfm's spacechar includes \v and \f here
+# (possessive: a long run of trailing spaces must not be split between the two runs around
+# the optional pipe on every try)
 _TABLE_DELIM_RE = re.compile(
-    r"\|?[ \t\v\f]*:?-+:?[ \t\v\f]*(?:\|[ \t\v\f]*:?-+:?[ \t\v\f]*)*\|?[ \t\v\f]*$"
+    r"\|?[ \t\v\f]*+:?-++:?[ \t\v\f]*+(?:\|[ \t\v\f]*+:?-++:?[ \t\v\f]*+)*+\|?[ \t\v\f]*+$"
 )
+# cmark-gfm opens at most this many list items per line (its MAX_LIST_DEPTH)
+MAX_LIST_STARTS = 100
 
 _HTML_BLOCK_TAGS = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
@@ -184,6 +186,24 @@ class _Block:
         self.has_child = False
         self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
         self.task: int | None = None  # index of the task item this list item is
+
+
+def _atx_title(rest: str) -> str:
+    """An ATX heading's text: the closing run of `#` goes when a space precedes it."""
+    title = rest.strip(" \t")
+    bare = title.rstrip("#")
+    if bare != title and (not bare or bare[-1] in " \t"):
+        title = bare.rstrip(" \t")
+    return title
+
+
+def _thematic_break(line: str, nn: int, ch: str) -> bool:
+    """Three or more `ch` from `nn` on, with nothing but spaces and tabs between them.
+
+    Measured from the end of the line, so trying it at each of many nested list markers on
+    one line stays linear in the line's length overall.
+    """
+    return len(line.rstrip(ch + " \t")) <= nn and line.count(ch, nn) >= 3
 
 
 def _table_cells(row: str) -> int:
@@ -371,7 +391,9 @@ def parse_document(text: str) -> Document:
         new_item: _Block | None = None
 
         # 2. New block starts (containers repeat; a leaf ends the search).
+        starts = 0
         while container.kind not in (_FENCE, _ICODE, _HTML):
+            starts += 1
             indent = nn_col - col
             if indent >= 4:
                 # not even a lazy paragraph line can become indented code
@@ -388,7 +410,7 @@ def parse_document(text: str) -> Document:
             # The commonest line of a checklist, a task item, in one step: its marker and box
             # rule out every other block start (a heading, fence, HTML block, setext underline
             # or thematic break needs other characters there), and the box a nested one.
-            m = _TASK_ITEM_RE.match(line, nn)
+            m = _TASK_ITEM_RE.match(line, nn) if starts < MAX_LIST_STARTS else None
             if m is not None and not (
                 # as below: only a 1 starts an ordered list that interrupts a paragraph
                 container.kind == _PARA and not opened and m.group(1) not in (None, "1")
@@ -418,7 +440,7 @@ def parse_document(text: str) -> Document:
                 _open_block(stack, matched, None)
                 m = re.match(r"#+", line[nn:])
                 level = len(m.group(0)) if m else 1
-                title = _ATX_CLOSE_RE.sub("", line[nn + level :].strip(" \t")).strip(" \t")
+                title = _atx_title(line[nn + level :])
                 section = set_heading(level, title)
                 line_done = True
                 break
@@ -461,13 +483,13 @@ def parse_document(text: str) -> Document:
                 section = set_heading(level, " ".join(para.lines or ()).strip())
                 line_done = True
                 break
-            if ch in "*-_" and _THEMATIC_RE.match(line, nn):
+            if ch in "*-_" and _thematic_break(line, nn, ch):
                 _open_block(stack, matched, None)
                 line_done = True
                 break
             # list item
-            m = _BULLET_RE.match(line, nn) if ch in "*+-" else None
-            if m is None and ch.isdigit():
+            m = _BULLET_RE.match(line, nn) if ch in "*+-" and starts < MAX_LIST_STARTS else None
+            if m is None and ch.isdigit() and starts < MAX_LIST_STARTS:
                 m = _ORDERED_RE.match(line, nn)
                 if m and container.kind == _PARA and not opened and m.group(1) != "1":
                     m = None
