@@ -5,12 +5,14 @@ settings both scripts resolve: flags, environment, `.env`, the file's binding, t
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Hashable
+import time
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from dotenv import dotenv_values
 import checklist_parser as cp
 from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError
 
+TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
+STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
 MAX_PLAN_BYTES = 10 * 1024 * 1024  # a bigger plan would not fit in an issue body anyway
 ISSUE_BODY_LIMIT = 65536  # characters GitHub accepts in an issue body
 MASTER_MARKER = "checklist-sync:master"
@@ -175,6 +179,7 @@ class PlanFile:
 
     path: Path
     text: str
+    _swept: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def read(cls, path: Path) -> PlanFile:
@@ -192,9 +197,17 @@ class PlanFile:
                 f"{MAX_PLAN_BYTES // 1024 // 1024} MiB: split it into several plans"
             )
         try:
-            data = path.read_bytes()
+            # one byte past the limit at most: a file that grew since stat(), or one whose size
+            # the system does not know (/dev/zero, a pipe), is never read to its end
+            with path.open("rb") as handle:
+                data = handle.read(MAX_PLAN_BYTES + 1)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        if len(data) > MAX_PLAN_BYTES:
+            raise ConfigError(
+                f"{path} holds more than {MAX_PLAN_BYTES // 1024 // 1024} MiB; plans are limited "
+                f"to {MAX_PLAN_BYTES // 1024 // 1024} MiB: split it into several plans"
+            )
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -215,7 +228,10 @@ class PlanFile:
         """Replace the file atomically (a symlink keeps pointing at the updated target)."""
         target = self.path.resolve()
         mode = target.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        if not self._swept:
+            self._swept = True
+            remove_stale_copies(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(text.encode("utf-8"))
@@ -230,6 +246,18 @@ class PlanFile:
         self.text = text
 
 
+def remove_stale_copies(target: Path) -> None:
+    """A run killed between writing its temporary copy of the plan and renaming it leaves the
+    copy behind. Ours end in TMP_SUFFIX; one older than STALE_COPY_AGE was abandoned (a run
+    still writing it would have renamed it long ago), so it goes.
+    """
+    cutoff = time.time() - STALE_COPY_AGE
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*{TMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if leftover.lstat().st_mtime < cutoff:
+                leftover.unlink()
+
+
 def plan_label(path: Path) -> str:
     """How the master issue names the plan: its path inside the git checkout, else its name."""
     resolved = path.resolve()
@@ -237,6 +265,52 @@ def plan_label(path: Path) -> str:
         if (parent / ".git").exists():
             return resolved.relative_to(parent).as_posix()
     return resolved.name
+
+
+LOCK_WAIT = 600.0  # seconds a generate run waits for another one working next to its plan
+
+
+@contextlib.contextmanager
+def plan_lock(
+    path: Path, on_wait: Callable[[str], None], wait: float = LOCK_WAIT
+) -> Iterator[None]:
+    """Hold the plan's directory for a whole generate run: a second run started at once would
+    list the repository before the first one's issues exist and create every new item again.
+
+    An advisory lock, so it serialises runs on this machine only. The directory, because the
+    plan itself is replaced (a new inode) on every write.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows has no flock: runs there are not serialised
+        yield
+        return
+    try:
+        where = path.resolve().parent
+        fd = os.open(where, os.O_RDONLY)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        yield  # reading the plan reports what is wrong with its path
+        return
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ToolError(
+                        f"another generate_issues.py run in {where} was still busy after "
+                        f"{wait:.0f}s; rerun when it has finished"
+                    ) from None
+                if not told:
+                    on_wait(f"waiting for another generate_issues.py run in {where} to finish")
+                    told = True
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # releases the lock (so does the end of the process, however it ends)
 
 
 # ---------------------------------------------------------------------------

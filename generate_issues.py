@@ -5,6 +5,7 @@ and write each issue's link back into the checklist.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import sys
@@ -61,6 +62,15 @@ def clean_title(title: str) -> str:
     if len(title) > TITLE_LIMIT:
         title = title[: TITLE_LIMIT - 1].rstrip() + "…"
     return title
+
+
+def tool_marker(body: str) -> str:
+    """The body's last line, the only place the tool's hidden marker counts.
+
+    Bodies carry item text (an item issue's first line, the whole plan in a master issue):
+    marker-shaped text in an item must not make another item, or another plan, adopt them.
+    """
+    return body.rstrip().rpartition("\n")[2].strip()
 
 
 def item_key(item: cp.ChecklistItem) -> str:
@@ -140,8 +150,8 @@ class RepoIndex:
     def build(cls, issues: list[dict[str, Any]]) -> RepoIndex:
         index = cls()
         for issue in issues:
-            body = issue.get("body") or ""
-            for match in ITEM_MARKER_RE.finditer(body):
+            match = ITEM_MARKER_RE.fullmatch(tool_marker(issue.get("body") or ""))
+            if match:
                 key = (int(match.group(1)), match.group(2))
                 index.by_marker.setdefault(key, []).append(issue)
                 index.marked.add(issue["number"])
@@ -230,10 +240,41 @@ class Run:
             except (CreateUncertain, GitHubUnavailable) as exc:
                 last = exc
                 for issue in self.client.fetch_recent_issues():
-                    if marker in (issue.get("body") or ""):
+                    if marker in tool_marker(issue.get("body") or ""):
                         return issue
         assert last is not None
         raise last
+
+
+def linking_changes(repo: str, reporter: Reporter) -> cs.KeyedChanges:
+    """Links keyed by item identity, applied to the freshest text. An item that carries
+    another issue's link by then was linked meanwhile (a second run at once, or by hand):
+    the issue this run linked is a duplicate, said once as a warning (exit 1).
+    """
+    reported: set[int] = set()
+
+    def key_of(item: cp.ChecklistItem, occurrence: int) -> Any:
+        key = cs.identity_key(item, occurrence)
+        ref = changes.changes.get(key, {}).get("issue")
+        if (
+            isinstance(ref, cp.IssueRef)
+            and ref.number  # 0: a --dry-run placeholder
+            and item.issue is not None
+            and item.issue.key(repo) != ref.key(repo)
+            and ref.number not in reported
+        ):
+            reported.add(ref.number)
+            reporter.warn(
+                f"line {item.line_no} {item.text!r}: #{ref.number} duplicates "
+                f"#{item.issue.number}, linked to the item meanwhile (another run at once?); "
+                f"close #{ref.number} as a duplicate",
+                line=item.line_no,
+                issue=ref.number,
+            )
+        return key
+
+    changes = cs.KeyedChanges(key_of)
+    return changes
 
 
 def _item_ref(issue: dict[str, Any]) -> cp.IssueRef:
@@ -372,6 +413,17 @@ def link_items(
     """Adopt or create an issue for each candidate; `on_link(cand, ref)` records each link."""
     client, reporter = run.client, run.reporter
     assert client is not None
+    pending = {cand.key for cand in cands}
+    for (owner, key), issues in index.by_marker.items():
+        # two runs at once each create the item's issue; the listing is where a later run
+        # sees that (an unlinked item with twins is skipped below, with its own message)
+        twins = [i for i in issues if i.get("state_reason") != "duplicate"]
+        if owner == master and key not in pending and len(twins) > 1:
+            numbers = ", ".join(f"#{i['number']}" for i in twins)
+            reporter.warn(
+                f"issues {numbers} were all made for one item (two runs at once?): keep the "
+                "one the checklist links and close the others as duplicates"
+            )
     with reporter.progress(cands, "creating issues") as bar:
         for cand in bar:
             line = cand.item.line_no
@@ -444,13 +496,27 @@ def adopt_comment(run: Run, issue: dict[str, Any], master: int) -> None:
     """Link a pre-existing issue back to the checklist: one comment, once."""
     assert run.client is not None
     marker = ADOPTED_MARKER.format(master=master)
-    if issue.get("comments"):
-        for comment in run.client.fetch_comments(issue["number"]):
-            if marker in (comment.get("body") or ""):
+
+    def posted() -> bool:
+        assert run.client is not None
+        comments = run.client.fetch_comments(issue["number"])
+        return any(marker in (comment.get("body") or "") for comment in comments)
+
+    if issue.get("comments") and posted():
+        return
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            run.client.apply_comment(
+                issue["number"], f"Tracked in the test checklist #{master}.\n\n{marker}"
+            )
+            return
+        except (CreateUncertain, GitHubUnavailable):
+            # a comment is a create: GitHub may have posted it and still answered 5xx or
+            # nothing, so look for it before posting again (never a second comment)
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            if posted():
                 return
-    run.client.apply_comment(
-        issue["number"], f"Tracked in the test checklist #{master}.\n\n{marker}"
-    )
 
 
 def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
@@ -479,6 +545,18 @@ def file_mode(
         reporter.info(no_items_note(plan))
         return
     from_binding = master_number is None and doc.binding is not None
+    if not run.dry_run:
+        # the master issue mirrors the whole plan: one it cannot hold is refused before the
+        # first write, not after every new item's issue was created. The body's exact length
+        # costs three parses, so a plan twice the limit is refused on its own length.
+        length = len(plan.text.rstrip())
+        if length <= 2 * cs.ISSUE_BODY_LIMIT:
+            length = len(cs.master_body(plan.text, label))
+        if length > cs.ISSUE_BODY_LIMIT:
+            raise ConfigError(
+                f"{plan.path} is too long for an issue body ({length} characters, GitHub "
+                f"takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
+            )
 
     if master_number is None and doc.binding:
         bound = cs.binding_target(doc.binding)
@@ -533,7 +611,7 @@ def file_mode(
     number = int(master["number"])
     taken.add(number)
 
-    changes = cs.KeyedChanges(cs.identity_key)
+    changes = linking_changes(repo, reporter)
     original = plan.text
     lines_valid = [True]  # the items are still on the lines `doc` found them on
 
@@ -594,7 +672,9 @@ def publish_master(
     """
     client, reporter = run.client, run.reporter
     assert client is not None
-    new_plan = cp.strip_binding(plan.text)
+    # the master body never has the file's byte order mark: compared with it, a plan that has
+    # one would never match, and every rerun would re-read the master
+    new_plan = cp.strip_binding(plan.text).removeprefix("\ufeff")
     if (
         known is not None
         and not cs.master_edited(known)
@@ -644,7 +724,7 @@ def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> di
         issue
         for issues in index_issues.by_title.values()
         for issue in issues
-        if prefix in (issue.get("body") or "")
+        if tool_marker(issue.get("body") or "").startswith(prefix)
     ]
     if len(found) > 1:
         numbers = ", ".join(f"#{i['number']}" for i in found)
@@ -657,9 +737,18 @@ def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> di
 
 def _plan_title(doc: cp.Document, text: str, label: str) -> str:
     for line in cp.split_lines(text)[0]:
-        match = re.match(r"^\ufeff?#{1,6}[ \t]+(.+?)[ \t#]*$", line)
-        if match:
-            return clean_title(match.group(1))
+        match = re.match(r"\ufeff?#{1,6}[ \t]+", line)
+        if match is None:
+            continue
+        # string methods, not a regex: a pattern that strips the closing `#`s from a lazy
+        # match is quadratic on a long heading line
+        title = line[match.end() :].rstrip(" \t")
+        bare = title.rstrip("#")
+        if not bare or bare[-1] in " \t":  # a closing run follows a space: `# C#` keeps it
+            title = bare
+        title = clean_title(title)
+        if title:  # `#   ` is an empty heading: GitHub refuses an empty title
+            return title
     return clean_title(f"Test plan: {label}")
 
 
@@ -672,7 +761,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
     reporter.counts["items"] = len(items)
     cands = plan_candidates(items, template, f"#{number}", reporter)
     taken = linked_numbers(items, repo) | {number}
-    changes = cs.KeyedChanges(cs.identity_key)
+    changes = linking_changes(repo, reporter)
 
     def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
@@ -764,20 +853,23 @@ def main(
         raise click.UsageError("--title-template must contain {text}")
     reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
     labels = tuple(label for label in labels if label)
-    code = run_generate(
-        plan,
-        master_issue,
-        repo=repo,
-        labels=labels,
-        assignees=assignees,
-        milestone=milestone,
-        template=title_template,
-        sub_issues=sub_issues,
-        dry_run=dry_run,
-        force=force,
-        write_interval=write_interval,
-        reporter=reporter,
-    )
+    # one run at a time per plan directory: two at once would both create every new item
+    lock = cs.plan_lock(plan, reporter.info) if plan and not dry_run else contextlib.nullcontext()
+    with lock:
+        code = run_generate(
+            plan,
+            master_issue,
+            repo=repo,
+            labels=labels,
+            assignees=assignees,
+            milestone=milestone,
+            template=title_template,
+            sub_issues=sub_issues,
+            dry_run=dry_run,
+            force=force,
+            write_interval=write_interval,
+            reporter=reporter,
+        )
     sys.exit(code)
 
 

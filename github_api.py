@@ -565,6 +565,8 @@ class GitHubClient:
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes
+        # re-sending it after a 5xx or a dropped answer is safe: a label GitHub did create
+        # answers 422 already_exists the second time, which counts as done
         with contextlib.suppress(Rejected):  # created meanwhile (422 already_exists)
             self.call(
                 f"creating label {name!r}",
@@ -573,7 +575,6 @@ class GitHubClient:
                     f"/repos/{self.repo_name}/labels",
                     input={"name": name, "color": color, "description": description},
                 ),
-                idempotent=False,
             )
 
     def apply_sub_issue(self, parent: int, child_id: int) -> None:
