@@ -225,7 +225,7 @@ def memory(quick: bool) -> None:
     plans = {
         "100,000 items": hundred_thousand_items(),
         "10 MB, 1,000 items + prose": ten_megabyte_plan(),
-        "10 MB, 105,000 long items": "".join(
+        "10 MB, 125,000 long items": "".join(
             f"- [ ] item {n:07d} checks one more behaviour of the loader in enough words\n"
             for n in range(10_000_000 // 80)
         ),
@@ -263,8 +263,8 @@ def memory(quick: bool) -> None:
             runs += [
                 ("generate --dry-run, no token: 100,000 items", generate_issues.main,
                  ["--dry-run", "-q"], offline, plans["100,000 items"]),
-                ("sync, file only: 10 MB, 105,000 long items", sync_checklist.main, [], env,
-                 plans["10 MB, 105,000 long items"]),
+                ("sync, file only: 10 MB, 125,000 long items", sync_checklist.main, [], env,
+                 plans["10 MB, 125,000 long items"]),
             ]  # fmt: skip
         for what, command, extra, run_env, text in runs:
             Path("plan.md").write_text(text, encoding="utf-8")
