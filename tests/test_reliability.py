@@ -1613,3 +1613,11 @@ def test_a_copy_left_by_a_killed_run_is_removed_by_a_later_write(tmp_path: Path)
         ["plan.md", being_written.name, editors.name]
     )
     assert plan.read_text(encoding="utf-8").endswith("- [ ] seven\n")
+
+
+def test_a_plan_in_a_missing_directory_is_reported_not_locked(fake_github: FakeGitHub) -> None:
+    result = invoke(fake_github, generate_issues, Path("missing", "plan.md"))
+    assert result.exit_code == 2
+    assert error_lines(result.stderr) == [
+        f"error: plan {Path('missing', 'plan.md')} not found: check the path"
+    ]
