@@ -421,15 +421,16 @@ def issue_key_fn(default_repo: str) -> Callable[[cp.ChecklistItem, int], Hashabl
 
 
 def write_issue_body(
-    client: GitHubClient, number: int, changes: KeyedChanges, style: str
+    client: GitHubClient, number: int, update: Callable[[str], str]
 ) -> tuple[str, str] | None:
-    """Re-read an issue body, apply the changes to that fresh text, write it if it changed.
+    """Re-read an issue body just before writing, apply `update` to that fresh text (so an
+    edit made on GitHub a second ago survives), and write it if it changed.
 
     Returns (old, new) bodies when a write happened.
     """
     fresh = client.fetch_issue(number)
     old = fresh.get("body") or ""
-    new = changes.apply(old, style)
+    new = update(old)
     if new == old:
         return None
     if len(new) > ISSUE_BODY_LIMIT:

@@ -781,7 +781,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
         return
     if changes:
         # one write at the end: the markers in the new issues make a crash before it safe
-        cs.write_issue_body(client, number, changes, "issue")
+        cs.write_issue_body(client, number, lambda body: changes.apply(body, "issue"))
         reporter.info(f"linked {len(changes.changes)} items in master checklist #{number}")
 
 

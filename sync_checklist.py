@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,15 @@ def plan_edits(
 
 
 def sync_text(
-    text: str, states: dict[tuple[str, int], IssueState | None], repo: str, style: str
+    text: str,
+    states: dict[tuple[str, int], IssueState | None],
+    repo: str,
+    style: str,
+    items: list[cp.ChecklistItem] | None = None,
 ) -> tuple[str, list[cp.Edit], list[str]]:
-    items = cp.parse_checklist(text)
+    """The text with every linked item brought in line; `items` when already parsed."""
+    if items is None:
+        items = cp.parse_checklist(text)
     edits, warnings = plan_edits(items, states, repo)
     return cp.apply_edits(text, edits, style=style), edits, warnings
 
@@ -208,6 +214,10 @@ class Target:
     style: str
     issue: int | None = None
     plan: cs.PlanFile | None = None
+    items: list[cp.ChecklistItem] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.items = cp.parse_checklist(self.text)  # once: every step below reads these
 
 
 def run_sync(
@@ -290,19 +300,17 @@ def sync_targets(
         if plan is None and stop_for_event(reporter, targets, repo, master_number):
             return 0
 
-    primary = cp.parse_checklist(targets[0].text)
+    primary = targets[0].items
     reporter.counts["items"] = len(primary)
-    refs = [
-        item.issue.key(repo) for t in targets for item in cp.parse_checklist(t.text) if item.issue
-    ]
+    refs = [item.issue.key(repo) for t in targets for item in t.items if item.issue]
     states = client.fetch_issue_states(refs) if refs else {}
 
     out_of_sync = False
     pending: list[Target] = []
     for index, target in enumerate(targets):
-        new_text, edits, warnings = sync_text(target.text, states, repo, target.style)
+        new_text, edits, warnings = sync_text(target.text, states, repo, target.style, target.items)
         if index == 0:
-            report_edits(reporter, target.text, new_text, edits, repo)
+            report_edits(reporter, target.items, new_text, edits, repo)
             for warning in warnings:
                 reporter.warn(warning)
         if new_text == target.text:
@@ -321,7 +329,11 @@ def sync_targets(
             target.plan.write(sync_text(fresh, states, repo, target.style)[0])
             reporter.info(f"updated {target.name}")
         elif target.issue is not None:
-            write_master(client, target, states, repo)
+            cs.write_issue_body(
+                client,
+                target.issue,
+                lambda body, style=target.style: sync_text(body, states, repo, style)[0],
+            )
             reporter.info(f"updated master checklist #{target.issue}")
 
     if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -338,7 +350,7 @@ def stop_for_event(
     linked = {
         item.issue.number
         for t in targets
-        for item in cp.parse_checklist(t.text)
+        for item in t.items
         if item.issue and item.issue.resolve(repo).lower() == repo.lower()
     }
     early = event_shortcut(linked | ({master_number} if master_number else set()))
@@ -358,34 +370,14 @@ def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> dict[st
         raise
 
 
-def write_master(
-    client: GitHubClient,
-    target: Target,
-    states: dict[tuple[str, int], IssueState | None],
-    repo: str,
-) -> None:
-    """Re-read the issue body just before writing and apply the decisions to that text."""
-    assert target.issue is not None
-    fresh = client.fetch_issue(target.issue).get("body") or ""
-    new = sync_text(fresh, states, repo, target.style)[0]
-    if new == fresh:
-        return
-    if len(new) > cs.ISSUE_BODY_LIMIT:
-        raise ToolError(
-            f"issue #{target.issue} would exceed GitHub's {cs.ISSUE_BODY_LIMIT}-character body "
-            "limit with the annotations; split the checklist"
-        )
-    client.apply_issue_update(target.issue, {"body": new})
-
-
 def report_edits(
     reporter: Reporter,
-    old_text: str,
+    old_items: list[cp.ChecklistItem],
     new_text: str,
     edits: list[cp.Edit],
     repo: str,
 ) -> None:
-    before = {item.line_no: item for item in cp.parse_checklist(old_text)}
+    before = {item.line_no: item for item in old_items}
     after = {item.line_no: item for item in cp.parse_checklist(new_text)}
     for edit in edits:
         old, new = before[edit.line_no], after[edit.line_no]

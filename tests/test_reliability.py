@@ -1535,12 +1535,12 @@ def test_a_link_made_meanwhile_is_reported_as_a_duplicate_in_issue_mode(
     master = fake.create_issue(REPO, "Plan", RACE_PLAN)["number"]
     write = cs.write_issue_body
 
-    def other_run_wrote_first(client: Any, number: int, changes: Any, style: str) -> Any:
+    def other_run_wrote_first(client: Any, number: int, update: Any) -> Any:
         body = fake.issue(REPO, number)["body"]
         fake.edit_issue_body(
             REPO, number, body.replace("six escapes quotes", "six escapes quotes (#1)")
         )
-        return write(client, number, changes, style)
+        return write(client, number, update)
 
     monkeypatch.setattr(cs, "write_issue_body", other_run_wrote_first)
     result = invoke(fake, generate_issues, "--master-issue", master)

@@ -1051,7 +1051,7 @@ def test_annotation_beyond_the_body_limit_is_refused(
 
     assert result.exit_code == 1
     assert errors(result) == (
-        f"error: issue #{checklist.master} would exceed GitHub's 65536-character body limit with "
-        "the annotations; split the checklist"
+        f"error: issue #{checklist.master} would exceed GitHub's 65536-character body limit; "
+        "split the checklist"
     )
     assert checklist.documents() == before
