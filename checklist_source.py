@@ -7,21 +7,30 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import math
 import os
 import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
-from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError
+from github_api import (
+    DEFAULT_API_URL,
+    ConfigError,
+    GitHubClient,
+    NotFound,
+    ToolError,
+    remove_secrets,
+)
 
 TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
@@ -42,24 +51,46 @@ _BINDING_URL_RE = re.compile(r"^(https?)://([^/\s]+)/([^/\s]+/[^/\s]+)/issues/(\
 @dataclass(frozen=True)
 class Settings:
     token: str | None
-    repo: str
+    repo: str | None  # None: nothing named or inferred one (a dry run then previews offline)
     api_url: str
     write_interval: float
+    token_source: str = ""  # where the token came from, for the message when GitHub rejects it
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def _git_origin(cwd: Path) -> str | None:
+    out = _git(cwd, "config", "--get", "remote.origin.url")
+    return (out.stdout.strip() or None) if out else None
+
+
+def _git_tracks(path: Path) -> bool:
+    """True when `path` is committed to (tracked by) the git checkout it lies in."""
+    out = _git(path.parent, "ls-files", "--error-unmatch", "--", path.name)
+    return out is not None and out.returncode == 0
+
+
+def _gh_token(host: str) -> str | None:
+    """The token of a logged-in GitHub CLI (`gh auth token`), as `gh` itself would use it."""
     try:
         out = subprocess.run(
-            ["git", "config", "--get", "remote.origin.url"],
-            cwd=cwd,
+            ["gh", "auth", "token", "--hostname", host],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
 def parse_remote(url: str) -> tuple[str, str] | None:
@@ -74,21 +105,64 @@ def parse_remote(url: str) -> tuple[str, str] | None:
     return (match.group("h1") or match.group("h2")), match.group("repo")
 
 
+def parse_repo_arg(value: str) -> tuple[str | None, str]:
+    """(host or None, "OWNER/REPO") of `-R`: `OWNER/REPO`, `HOST/OWNER/REPO` or a URL, as gh
+    takes them."""
+    value = value.strip()
+    if "://" in value or value.startswith("git@"):
+        remote = parse_remote(value)
+        if remote is None:
+            raise ConfigError(f"--repo {value!r} is not a repository URL: pass OWNER/REPO")
+        return remote
+    parts = value.strip("/").split("/")
+    if len(parts) == 3:
+        return parts[0], f"{parts[1]}/{parts[2]}"
+    return None, value
+
+
 def api_url_for_host(host: str) -> str:
-    if host.lower() in ("github.com", "www.github.com"):
+    if host.lower() in ("github.com", "www.github.com", "api.github.com"):
         return DEFAULT_API_URL
     return f"https://{host}/api/v3"  # GitHub Enterprise Server
+
+
+def web_host(api_url: str) -> str:
+    """The host whose issue pages belong to an API: github.com for api.github.com."""
+    host = (urlsplit(api_url).hostname or "").lower()
+    return "github.com" if host == "api.github.com" else host
+
+
+def check_api_url(value: str, where: str) -> str:
+    """GITHUB_API_URL as given, or a one-line error: a URL with no scheme would otherwise be
+    read as a path and fail much later with an unrelated message."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{where} {value!r} is not an http(s) URL: write it with its scheme, for example "
+            "https://HOST/api/v3 (GitHub Enterprise) or http://127.0.0.1:PORT (a local fake)"
+        )
+    return value.strip().rstrip("/")
+
+
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and math.isnan(value):  # FloatRange lets nan through
+        raise click.BadParameter("nan is not a number of seconds from 0 to 3600")
+    return value
 
 
 def settings_options(command: Any) -> Any:
     """--repo and --write-interval: the settings both scripts take as flags."""
     options = [
         click.option(
-            "--repo", metavar="OWNER/REPO", help="Repository (default: env, binding, git origin)."
+            "-R",
+            "--repo",
+            metavar="[HOST/]OWNER/REPO",
+            help="Repository, or its URL (default: env, .env, binding, git origin).",
         ),
         click.option(
             "--write-interval",
-            type=click.FloatRange(min=0),
+            type=click.FloatRange(min=0, max=3600),
+            callback=_finite,
             metavar="SECONDS",
             help="Pause between writes (default 1, env CHECKLIST_WRITE_INTERVAL; 0 turns pacing "
             "off).",
@@ -99,6 +173,109 @@ def settings_options(command: Any) -> Any:
     return command
 
 
+def find_dotenv(cwd: Path) -> Path | None:
+    """The `.env` python-dotenv's find_dotenv(usecwd=True) finds: in the working directory or
+    the nearest folder above it."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / ".env"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The environment and `.env`: named values, the real environment first."""
+
+    environ: Mapping[str, str]
+    dotenv: Mapping[str, str | None]
+    dotenv_path: Path | None
+
+    def get(self, *names: str) -> tuple[str | None, str]:
+        """(value, where it came from) of the first name set, the environment before `.env`."""
+        for source, label in ((self.environ, ""), (self.dotenv, f" in {self.dotenv_path}")):
+            for name in names:
+                value = source.get(name)
+                if value:
+                    return value, f"{name}{label}"
+        return None, ""
+
+
+def resolve_token(sources: _Sources, host: str, *, need: bool) -> tuple[str | None, str]:
+    """GH_TOKEN, then GITHUB_TOKEN (as gh reads them), then a logged-in gh's token."""
+    raw, where = sources.get("GH_TOKEN", "GITHUB_TOKEN")
+    if raw is None and need:
+        raw, where = _gh_token(host), "the token of `gh auth login`"
+    if raw is None:
+        if need:
+            looked = f"read {sources.dotenv_path}" if sources.dotenv_path else "no .env found"
+            raise ConfigError(
+                "no GitHub token: set GH_TOKEN or GITHUB_TOKEN in the environment or in .env "
+                f"({looked}), or log in with `gh auth login` (a token with issues read/write "
+                "access)"
+            )
+        return None, ""
+    token = raw.strip()
+    if not token or any(ch.isspace() for ch in token):
+        raise ConfigError(
+            f"the token in {where} contains white space: set it to the token alone, on one line"
+        )
+    return token, where
+
+
+def resolve_api_url(
+    sources: _Sources, flag_host: str | None, origin: tuple[str, str] | None, repo: str | None
+) -> str:
+    """Where the token goes: only a host the user named (GITHUB_API_URL in the environment or
+    in an untracked `.env`, the host of --repo, the origin of their own checkout) or
+    github.com. Never one a plan names: its binding line is content anyone can edit."""
+    if sources.environ.get("GITHUB_API_URL"):
+        return check_api_url(sources.environ["GITHUB_API_URL"], "GITHUB_API_URL")
+    dotenv_url = sources.dotenv.get("GITHUB_API_URL")
+    if dotenv_url and sources.dotenv_path is not None:
+        if _git_tracks(sources.dotenv_path):
+            raise ConfigError(
+                f"GITHUB_API_URL in {sources.dotenv_path} is not followed: git tracks that file, "
+                "so it is the repository's content, not your configuration. Export "
+                "GITHUB_API_URL yourself, or keep .env out of git"
+            )
+        return check_api_url(dotenv_url, f"GITHUB_API_URL in {sources.dotenv_path}")
+    if flag_host:
+        return api_url_for_host(flag_host)
+    if origin and repo and origin[1].lower() == repo.lower():
+        return api_url_for_host(origin[0])
+    return DEFAULT_API_URL
+
+
+def check_binding_host(binding_host: str | None, api_url: str, sources: _Sources) -> None:
+    """A plan bound to an issue on another host than the API's belongs to another GitHub:
+    refused, saying how to name that host. GITHUB_API_URL names the API itself, whose host
+    may differ from the pages' (a proxy, a local fake), so it is taken as it is."""
+    explicit = sources.environ.get("GITHUB_API_URL") or sources.dotenv.get("GITHUB_API_URL")
+    if explicit or binding_host is None or binding_host.lower() == web_host(api_url):
+        return
+    raise ConfigError(
+        f"the plan is bound to an issue on {binding_host}, but the token goes only to a host "
+        f"you name ({web_host(api_url)} here): if {binding_host} is yours, set "
+        f"GITHUB_API_URL=https://{binding_host}/api/v3"
+    )
+
+
+def resolve_write_interval(flag: float | None, sources: _Sources) -> float:
+    if flag is not None:
+        return flag
+    raw, _where = sources.get("CHECKLIST_WRITE_INTERVAL")
+    try:
+        interval = float(raw) if raw else 1.0
+    except ValueError:
+        interval = math.nan
+    if not 0 <= interval <= 3600:  # nan and inf fail too: a run that never writes again
+        raise ConfigError(
+            f"CHECKLIST_WRITE_INTERVAL={raw!r} is not a number of seconds from 0 to 3600"
+        )
+    return interval
+
+
 def resolve_settings(
     *,
     repo_flag: str | None,
@@ -106,67 +283,43 @@ def resolve_settings(
     write_interval_flag: float | None,
     need_token: bool,
     cwd: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Flags, then the environment, then `.env`, then the file's binding, then git's origin."""
     cwd = cwd or Path.cwd()
-    real = os.environ if environ is None else environ
-    dotenv_path = cwd / ".env"
-    dotenv = dotenv_values(dotenv_path) if dotenv_path.is_file() else {}
-
-    def setting(*names: str) -> str | None:
-        # the real environment wins over .env, whichever of the names it uses
-        for source in (real, dotenv):
-            for name in names:
-                if source.get(name):
-                    return source[name]
-        return None
-
-    token = setting("GITHUB_TOKEN", "GH_TOKEN")
-    if need_token and not token:
-        raise ConfigError(
-            "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
-            "(a token with issues read/write access)"
-        )
-
+    dotenv_path = find_dotenv(cwd)
+    sources = _Sources(
+        os.environ if environ is None else environ,
+        dotenv_values(dotenv_path) if dotenv_path else {},
+        dotenv_path,
+    )
+    flag_host, flag_repo = parse_repo_arg(repo_flag) if repo_flag else (None, None)
     binding_host = binding_repo = None
     if binding:
         match = _BINDING_URL_RE.match(binding)
         if match:
             binding_host, binding_repo = match.group(2), match.group(3)
-    origin = None
-    repo = repo_flag or setting("GITHUB_REPOSITORY") or binding_repo
-    if not repo:
-        remote = _git_origin(cwd)
-        origin = parse_remote(remote) if remote else None
-        repo = origin[1] if origin else None
-    if not repo and not need_token:
-        repo = "OWNER/REPO"  # an offline preview only shows where links would point
-    if not repo:
+    repo = flag_repo or sources.get("GITHUB_REPOSITORY")[0] or binding_repo
+    remote = _git_origin(cwd)
+    origin = parse_remote(remote) if remote else None
+    repo = repo or (origin[1] if origin else None)
+    if repo is not None and not _REPO_RE.match(repo):
+        raise ConfigError(f"repository {repo!r} is not of the form OWNER/REPO")
+    api_url = resolve_api_url(sources, flag_host, origin, repo)
+    check_binding_host(binding_host, api_url, sources)
+    token, token_source = resolve_token(sources, web_host(api_url), need=need_token)
+    if repo is None and need_token:
         raise ConfigError(
             "no repository: pass --repo OWNER/REPO, set GITHUB_REPOSITORY, or run inside a git "
             "checkout whose origin is on GitHub"
         )
-    if not _REPO_RE.match(repo):
-        raise ConfigError(f"repository {repo!r} is not of the form OWNER/REPO")
-
-    api_url = setting("GITHUB_API_URL")
-    if not api_url:
-        host = binding_host or (origin[0] if origin else None)
-        api_url = api_url_for_host(host) if host else DEFAULT_API_URL
-
-    interval = write_interval_flag
-    if interval is None:
-        raw = setting("CHECKLIST_WRITE_INTERVAL")
-        try:
-            interval = float(raw) if raw else 1.0
-        except ValueError:
-            raise ConfigError(
-                f"CHECKLIST_WRITE_INTERVAL={raw!r} is not a number of seconds"
-            ) from None
-    if interval < 0:
-        raise ConfigError("the write interval cannot be negative")
-    return Settings(token=token, repo=repo, api_url=api_url.rstrip("/"), write_interval=interval)
+    return Settings(
+        token=token,
+        repo=repo,
+        api_url=api_url,
+        write_interval=resolve_write_interval(write_interval_flag, sources),
+        token_source=token_source,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -226,24 +379,36 @@ class PlanFile:
 
     def write(self, text: str) -> None:
         """Replace the file atomically (a symlink keeps pointing at the updated target)."""
+        text = remove_secrets(text)
         target = self.path.resolve()
-        mode = target.stat().st_mode & 0o7777
-        if not self._swept:
-            self._swept = True
-            remove_stale_copies(target)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            mode = target.stat().st_mode & 0o7777
+            if not self._swept:
+                self._swept = True
+                remove_stale_copies(target)
+            _replace(target, text.encode("utf-8"), mode)
+        except OSError as exc:
+            # disk full, quota, a read-only mount: the plan is as it was (the copy is gone)
+            raise ConfigError(
+                f"cannot write {self.path}: {exc.strerror or exc}; the file is unchanged: free "
+                "the space (or fix the permissions) and rerun"
+            ) from None
         self.text = text
+
+
+def _replace(target: Path, data: bytes, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def remove_stale_copies(target: Path) -> None:

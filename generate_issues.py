@@ -308,18 +308,20 @@ def run_generate(
     if plan and not dry_run:
         plan.check_writable()
 
-    if dry_run and settings.token is None:
+    if dry_run and (settings.token is None or settings.repo is None):
+        # no token, or no repository named or inferred: a preview that contacts nobody
         if plan is None or doc is None:
             raise ConfigError("--dry-run without a token needs a plan file (no issue to read)")
         return offline_preview(plan, doc, settings, template, label or "", reporter)
 
-    assert settings.token is not None
+    assert settings.token is not None and settings.repo is not None
     client = GitHubClient(
         settings.token,
         settings.repo,
         settings.api_url,
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
+        token_source=settings.token_source,
     )
     run: Run | None = None
     try:
@@ -367,7 +369,7 @@ def offline_preview(
     reporter.counts["items"] = len(doc.items)
     cands = plan_candidates(doc.items, template, label, reporter)
     changes = cs.KeyedChanges(cs.identity_key)
-    repo_url = f"https://github.com/{settings.repo}"
+    repo_url = f"https://github.com/{settings.repo or 'OWNER/REPO'}"
     for cand in cands:
         where = SECTION_SEPARATOR.join(cand.item.section) or "(no section)"
         parent = f", parent: {cand.parent_text}" if cand.parent_text else ""
@@ -379,7 +381,8 @@ def offline_preview(
         reporter.info(no_items_note(plan))
     elif doc.binding is None:
         reporter.info("would create the master checklist issue and bind the plan to it")
-    reporter.info("duplicate check skipped: no token, so existing issues were not read")
+    why = "no token" if settings.token is None else "no repository given (--repo)"
+    reporter.info(f"duplicate check skipped: {why}, so existing issues were not read")
     new_text = changes.apply(plan.text, "file") if changes else plan.text
     if doc.items and doc.binding is None:
         new_text = cp.set_binding(new_text, f"{repo_url}/issues/0")

@@ -82,10 +82,18 @@ def register_secret(secret: str) -> None:
         _SECRETS.add(secret)
 
 
-def redact(text: str) -> str:
-    """Remove every known token (and anything shaped like a GitHub token) from text."""
+def remove_secrets(text: str) -> str:
+    """Remove every known token from text about to be written (a plan, an issue body): a
+    server that echoes the token into a URL must not get it committed. Token-shaped text the
+    user wrote stays theirs."""
     for secret in _SECRETS:
         text = text.replace(secret, "***")
+    return text
+
+
+def redact(text: str) -> str:
+    """Remove every known token (and anything shaped like a GitHub token) from output."""
+    text = remove_secrets(text)
     return re.sub(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b", "***", text)
 
 
@@ -258,8 +266,10 @@ class GitHubClient:
         verbose: Callable[[str], None] | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        token_source: str = "",
     ) -> None:
         register_secret(token)
+        self.token_source = token_source or "GITHUB_TOKEN"
         self.repo_name = repo
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
@@ -349,8 +359,8 @@ class GitHubClient:
         status = exc.status
         if status == 401:
             return ConfigError(
-                "GitHub rejected the token (401 Bad credentials): set GITHUB_TOKEN to a valid "
-                "token with access to the repository's issues"
+                f"GitHub rejected the token from {self.token_source} (401 Bad credentials): "
+                "replace it with a valid token with access to the repository's issues"
             )
         if status == 403:
             return ConfigError(

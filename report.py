@@ -159,12 +159,15 @@ def echo_diff(diff: str) -> None:
         click.echo(redact(diff), err=True, nl=False)
 
 
-def write_step_summary(markdown: str) -> None:
-    """Append to the GitHub Actions job summary when running in Actions."""
+def write_step_summary(markdown: str) -> str | None:
+    """Append to the GitHub Actions job summary when running in Actions; a warning to report
+    when it cannot be written (the checklist itself is done by then)."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
-        return
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(redact(markdown))
-        if not markdown.endswith("\n"):
-            handle.write("\n")
+        return None
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(redact(markdown if markdown.endswith("\n") else markdown + "\n"))
+    except OSError as exc:
+        return f"cannot write the job summary to {path}: {exc.strerror or exc}"
+    return None

@@ -256,13 +256,14 @@ def run_sync(
     if plan and master_number is None:
         reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
 
-    assert settings.token is not None
+    assert settings.token is not None and settings.repo is not None
     client = GitHubClient(
         settings.token,
         settings.repo,
         settings.api_url,
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
+        token_source=settings.token_source,
     )
     try:
         code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)
@@ -337,7 +338,9 @@ def sync_targets(
             reporter.info(f"updated master checklist #{target.issue}")
 
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(progress_table(primary, states, repo))
+        problem = write_step_summary(progress_table(primary, states, repo))
+        if problem:
+            reporter.warn(problem)
     if check and out_of_sync:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
     return reporter.exit_code

@@ -5,7 +5,9 @@ The fake binds 127.0.0.1 on a free port, so tests never reach the internet.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from github import Auth, Github
@@ -27,10 +29,22 @@ SETTINGS_ENV = (
 )
 
 
+@pytest.fixture(scope="session")
+def _logged_out_gh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `gh` that is not logged in: the scripts fall back to `gh auth token`, and a
+    developer's own login must never reach a test."""
+    folder = tmp_path_factory.mktemp("bin")
+    gh = folder / "gh"
+    gh.write_text("#!/bin/sh\necho 'You are not logged into any GitHub hosts.' >&2\nexit 1\n")
+    gh.chmod(0o755)
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_outside_settings(monkeypatch: pytest.MonkeyPatch, _logged_out_gh: Path) -> None:
     for name in SETTINGS_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", f"{_logged_out_gh}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 import checklist_parser as cp
 import checklist_source as cs
+import github_api
 from github_api import ConfigError
 
 
@@ -70,16 +71,180 @@ def test_settings_precedence_flag_env_dotenv_binding(tmp_path: Path, no_git: Non
     assert (s.repo, s.api_url, s.write_interval) == ("bound/repo", "https://api.github.com", 1.0)
 
 
-def test_enterprise_binding_gives_enterprise_api(tmp_path: Path, no_git: None) -> None:
-    s = cs.resolve_settings(
-        repo_flag=None,
-        binding="https://ghe.example.com/team/tool/issues/9",
-        write_interval_flag=None,
-        need_token=True,
-        cwd=tmp_path,
-        environ={"GITHUB_TOKEN": "t"},
+ATTACKER = "https://evil.example/acme/widgets/issues/1"
+
+
+def _git_checkout(path: Path, origin: str | None = None) -> None:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if origin:
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", origin], check=True)
+
+
+def _resolve(tmp_path: Path, environ: dict, **kwargs: object) -> cs.Settings:
+    options: dict = {"repo_flag": None, "binding": None, "write_interval_flag": None}
+    options.update(kwargs)
+    return cs.resolve_settings(need_token=True, cwd=tmp_path, environ=environ, **options)
+
+
+@pytest.mark.parametrize(
+    ("environ", "kwargs", "api_url"),
+    [
+        # the user names the host: the environment, the host in --repo
+        (
+            {"GITHUB_API_URL": "https://ghe.example.com/api/v3/"},
+            {},
+            "https://ghe.example.com/api/v3",
+        ),
+        ({}, {"repo_flag": "ghe.example.com/team/tool"}, "https://ghe.example.com/api/v3"),
+        (
+            {},
+            {"repo_flag": "https://ghe.example.com/team/tool.git"},
+            "https://ghe.example.com/api/v3",
+        ),
+        ({}, {"repo_flag": "github.com/team/tool"}, "https://api.github.com"),
+        # a binding on the host the user named is fine
+        (
+            {"GITHUB_API_URL": "https://ghe.example.com/api/v3"},
+            {"binding": "https://ghe.example.com/team/tool/issues/9"},
+            "https://ghe.example.com/api/v3",
+        ),
+        ({}, {"binding": "https://github.com/team/tool/issues/9"}, "https://api.github.com"),
+    ],
+)
+def test_the_api_host_is_one_the_user_named(
+    tmp_path: Path, no_git: None, environ: dict, kwargs: dict, api_url: str
+) -> None:
+    s = _resolve(
+        tmp_path, {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "team/tool", **environ}, **kwargs
     )
+    assert s.api_url == api_url
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"binding": ATTACKER},
+        # --repo names the repository, not the host: the binding still may not pick one
+        {"binding": ATTACKER, "repo_flag": "acme/widgets"},
+        {"binding": "https://ghe.example.com/team/tool/issues/9"},
+    ],
+)
+def test_a_binding_never_sends_the_token_to_its_host(
+    tmp_path: Path, no_git: None, kwargs: dict
+) -> None:
+    host = kwargs["binding"].split("/")[2]
+    with pytest.raises(ConfigError) as excinfo:
+        _resolve(tmp_path, {"GITHUB_TOKEN": "t"}, **kwargs)
+    assert excinfo.value.exit_code == 2
+    assert excinfo.value.format_message() == (
+        f"the plan is bound to an issue on {host}, but the token goes only to a host you name "
+        f"(github.com here): if {host} is yours, set GITHUB_API_URL=https://{host}/api/v3"
+    )
+
+
+def test_the_origin_of_the_users_checkout_names_the_host(tmp_path: Path) -> None:
+    _git_checkout(tmp_path, "git@ghe.example.com:team/tool.git")
+    binding = "https://ghe.example.com/team/tool/issues/9"
+    s = _resolve(tmp_path, {"GITHUB_TOKEN": "t"}, binding=binding)
     assert (s.repo, s.api_url) == ("team/tool", "https://ghe.example.com/api/v3")
+    # an origin on github.com does not make another host's binding trusted
+    other = tmp_path / "other"
+    _git_checkout(other, "git@github.com:acme/widgets.git")
+    with pytest.raises(ConfigError, match=r"bound to an issue on evil\.example"):
+        _resolve(other, {"GITHUB_TOKEN": "t"}, binding=ATTACKER)
+
+
+def test_a_committed_env_file_does_not_choose_the_host(tmp_path: Path) -> None:
+    _git_checkout(tmp_path, "git@github.com:acme/widgets.git")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("GITHUB_API_URL=https://evil.example/api/v3\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", ".env"], check=True)
+    with pytest.raises(ConfigError) as excinfo:
+        _resolve(tmp_path, {"GITHUB_TOKEN": "t"})
+    assert excinfo.value.format_message() == (
+        f"GITHUB_API_URL in {dotenv} is not followed: git tracks that file, so it is the "
+        "repository's content, not your configuration. Export GITHUB_API_URL yourself, or keep "
+        ".env out of git"
+    )
+    subprocess.run(["git", "-C", str(tmp_path), "rm", "-q", "--cached", ".env"], check=True)
+    assert _resolve(tmp_path, {"GITHUB_TOKEN": "t"}).api_url == "https://evil.example/api/v3"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("octo/plan", (None, "octo/plan")),
+        ("ghe.example.com/octo/plan", ("ghe.example.com", "octo/plan")),
+        ("https://github.com/octo/plan", ("github.com", "octo/plan")),
+        ("https://github.com/octo/plan.git", ("github.com", "octo/plan")),
+        ("git@ghe.example.com:octo/plan.git", ("ghe.example.com", "octo/plan")),
+        (" octo/plan ", (None, "octo/plan")),
+    ],
+)
+def test_repo_flag_forms(value: str, expected: tuple) -> None:
+    assert cs.parse_repo_arg(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "token", "source"),
+    [
+        ({"GITHUB_TOKEN": "ghp_tok\n"}, "ghp_tok", "GITHUB_TOKEN"),
+        ({"GITHUB_TOKEN": "  ghp_tok\r\n"}, "ghp_tok", "GITHUB_TOKEN"),
+        # gh's order: GH_TOKEN first
+        ({"GITHUB_TOKEN": "second", "GH_TOKEN": "first"}, "first", "GH_TOKEN"),
+    ],
+)
+def test_token_sources(
+    tmp_path: Path, no_git: None, environ: dict, token: str, source: str
+) -> None:
+    s = _resolve(tmp_path, {"GITHUB_REPOSITORY": "a/b", **environ})
+    assert (s.token, s.token_source) == (token, source)
+
+
+def test_a_token_with_inner_white_space_is_refused(tmp_path: Path, no_git: None) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        _resolve(tmp_path, {"GITHUB_REPOSITORY": "a/b", "GH_TOKEN": "ghp_one two"})
+    assert excinfo.value.format_message() == (
+        "the token in GH_TOKEN contains white space: set it to the token alone, on one line"
+    )
+    assert "ghp_one" not in str(excinfo.value)
+
+
+def test_dotenv_is_found_above_the_working_directory(tmp_path: Path, no_git: None) -> None:
+    (tmp_path / ".env").write_text("GITHUB_TOKEN=from-parent\n")
+    inner = tmp_path / "docs" / "plans"
+    inner.mkdir(parents=True)
+    s = _resolve(inner, {"GITHUB_REPOSITORY": "a/b"})
+    assert (s.token, s.token_source) == ("from-parent", f"GITHUB_TOKEN in {tmp_path / '.env'}")
+
+
+def test_a_logged_in_gh_gives_its_token(
+    tmp_path: Path, no_git: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    gh = folder / "gh"
+    gh.write_text('#!/bin/sh\n[ "$*" = "auth token --hostname ghe.example.com" ] && echo gho_x\n')
+    gh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    s = _resolve(
+        tmp_path, {"GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "https://ghe.example.com/api/v3"}
+    )
+    assert (s.token, s.token_source) == ("gho_x", "the token of `gh auth login`")
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8766", "ghe.example.com", "ftp://x/api"])
+def test_an_api_url_without_a_scheme_is_a_configuration_error(
+    tmp_path: Path, no_git: None, value: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        _resolve(
+            tmp_path, {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": value}
+        )
+    assert excinfo.value.format_message() == (
+        f"GITHUB_API_URL {value!r} is not an http(s) URL: write it with its scheme, for example "
+        "https://HOST/api/v3 (GitHub Enterprise) or http://127.0.0.1:PORT (a local fake)"
+    )
 
 
 def test_repository_from_git_origin(tmp_path: Path) -> None:
@@ -105,8 +270,8 @@ def test_repository_from_git_origin(tmp_path: Path) -> None:
         (
             {"need_token": True},
             {"GITHUB_REPOSITORY": "a/b"},
-            "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
-            "(a token with issues read/write access)",
+            "no GitHub token: set GH_TOKEN or GITHUB_TOKEN in the environment or in .env (no "
+            ".env found), or log in with `gh auth login` (a token with issues read/write access)",
         ),
         (
             {"need_token": True},
@@ -122,7 +287,17 @@ def test_repository_from_git_origin(tmp_path: Path) -> None:
         (
             {"need_token": True},
             {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "a/b", "CHECKLIST_WRITE_INTERVAL": "x"},
-            "CHECKLIST_WRITE_INTERVAL='x' is not a number of seconds",
+            "CHECKLIST_WRITE_INTERVAL='x' is not a number of seconds from 0 to 3600",
+        ),
+        (
+            {"need_token": True},
+            {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "a/b", "CHECKLIST_WRITE_INTERVAL": "inf"},
+            "CHECKLIST_WRITE_INTERVAL='inf' is not a number of seconds from 0 to 3600",
+        ),
+        (
+            {"need_token": True},
+            {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "a/b", "CHECKLIST_WRITE_INTERVAL": "nan"},
+            "CHECKLIST_WRITE_INTERVAL='nan' is not a number of seconds from 0 to 3600",
         ),
     ],
 )
@@ -151,7 +326,7 @@ def test_offline_preview_needs_no_repository(tmp_path: Path, no_git: None) -> No
         cwd=tmp_path,
         environ={},
     )
-    assert (s.token, s.repo) == (None, "OWNER/REPO")
+    assert (s.token, s.repo) == (None, None)
 
 
 # ---------------------------------------------------------------------------
@@ -260,3 +435,35 @@ def test_keyed_changes_follow_the_item_not_the_line() -> None:
     changes.changes[("o/r", 2)] = {"checked": True}
     fresh = "# Plan\n- [ ] inserted by someone\n- [ ] a (#2)\n"
     assert changes.apply(fresh, "issue") == "# Plan\n- [ ] inserted by someone\n- [x] a (#2)\n"
+
+
+def test_a_full_disk_leaves_the_plan_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plan.md"
+    path.write_text("- [ ] a\n")
+    plan = cs.PlanFile.read(path)
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cs.os, "fsync", full)
+    with pytest.raises(ConfigError) as excinfo:
+        plan.write("- [ ] a ([#1](https://github.com/a/b/issues/1))\n")
+    assert excinfo.value.exit_code == 2
+    assert excinfo.value.format_message() == (
+        f"cannot write {path}: No space left on device; the file is unchanged: free the space "
+        "(or fix the permissions) and rerun"
+    )
+    assert path.read_text() == "- [ ] a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]
+
+
+def test_a_plan_write_never_carries_the_token(tmp_path: Path) -> None:
+    """A server that echoes the token into an `html_url` must not get it committed."""
+    secret = "not-shaped-like-a-token-write-check-42"
+    github_api.register_secret(secret)
+    path = tmp_path / "plan.md"
+    path.write_text("- [ ] a\n")
+    cs.PlanFile.read(path).write(f"- [ ] a ([#1](https://x/issues/1?t={secret}))\n")
+    assert path.read_text() == "- [ ] a ([#1](https://x/issues/1?t=***))\n"

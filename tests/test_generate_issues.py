@@ -1225,8 +1225,8 @@ def test_no_token(cli: Cli) -> None:
     result = cli(plan, env={"GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": cli.fake.url})
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
-        "(a token with issues read/write access)\n"
+        "error: no GitHub token: set GH_TOKEN or GITHUB_TOKEN in the environment or in .env "
+        "(no .env found), or log in with `gh auth login` (a token with issues read/write access)\n"
     )
     assert cli.fake.requests == [] and read(plan) == PLAN
 
@@ -1239,6 +1239,19 @@ def test_token_from_dotenv_and_gh_token(cli: Cli) -> None:
     assert len(item_issues(cli.fake)) == len(PLAN_ITEMS)
 
 
+def test_rejected_token_names_its_source(cli: Cli) -> None:
+    bogus = "ghp_" + "y" * 36
+    cli.secrets.add(bogus)
+    Path(".env").write_text(f"GH_TOKEN={bogus}\n")
+    plan = write_plan()
+    result = cli(plan, env=cli.env(GITHUB_TOKEN=None))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: GitHub rejected the token from GH_TOKEN in {Path.cwd() / '.env'} (401 Bad "
+        "credentials): replace it with a valid token with access to the repository's issues\n"
+    )
+
+
 def test_rejected_token(cli: Cli) -> None:
     bogus = "ghp_" + "x" * 36
     cli.secrets.add(bogus)
@@ -1246,8 +1259,8 @@ def test_rejected_token(cli: Cli) -> None:
     result = cli(plan, env=cli.env(GITHUB_TOKEN=bogus))
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "error: GitHub rejected the token (401 Bad credentials): set GITHUB_TOKEN to a valid "
-        "token with access to the repository's issues\n"
+        "error: GitHub rejected the token from GITHUB_TOKEN (401 Bad credentials): replace it "
+        "with a valid token with access to the repository's issues\n"
     )
     assert read(plan) == PLAN
 
@@ -1509,3 +1522,24 @@ def test_script_errors_without_traceback(fake_github: FakeGitHub) -> None:
         "the fields {text} {section} {parent} {plan}\n"
     )
     assert usage.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "3601"])
+def test_a_write_interval_that_never_ends_is_a_usage_error(cli: Cli, value: str) -> None:
+    plan = write_plan()
+    result = cli(plan, "--write-interval", value)
+    assert result.exit_code == 2
+    assert "Invalid value for '--write-interval'" in result.stderr
+    assert cli.fake.requests == [] and read(plan) == PLAN
+
+
+def test_dry_run_with_a_token_but_no_repository_contacts_nobody(cli: Cli) -> None:
+    """Many users have a token exported: the offline preview must not reach a placeholder."""
+    plan = write_plan()
+    result = cli(plan, "--dry-run", env=cli.env(GITHUB_REPOSITORY=None))
+    assert result.exit_code == 0, result.output
+    assert cli.fake.requests == []
+    assert (
+        "duplicate check skipped: no repository given (--repo), so existing issues were not read\n"
+    ) in result.stderr
+    assert read(plan) == PLAN

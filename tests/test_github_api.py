@@ -131,7 +131,9 @@ def test_token_errors(fake_github: FakeGitHub) -> None:
     with pytest.raises(ga.ConfigError) as excinfo:
         bad.fetch_repo()
     assert excinfo.value.exit_code == 2
-    assert excinfo.value.format_message().startswith("GitHub rejected the token (401")
+    assert excinfo.value.format_message().startswith(
+        "GitHub rejected the token from GITHUB_TOKEN (401"
+    )
     bad.close()
     fake_github.add_token("read-only-token", "read")
     reader = ga.GitHubClient("read-only-token", REPO, fake_github.url, write_interval=0)

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -781,7 +782,7 @@ def test_rejected_token_is_not_echoed(fake_github: FakeGitHub) -> None:
     for command in (generate, sync):
         result = command(fake_github, plan, "-v", GITHUB_TOKEN=CUSTOM_TOKEN + "-wrong")
         assert result.exit_code == 2
-        assert "GitHub rejected the token (401 Bad credentials)" in result.stderr
+        assert "GitHub rejected the token from GITHUB_TOKEN (401 Bad credentials)" in result.stderr
 
 
 class _LeakyGitHub(http.server.BaseHTTPRequestHandler):
@@ -855,6 +856,58 @@ def test_token_in_server_answers_and_urls_is_redacted(leaky_server: str) -> None
     finally:
         client.close()
     assert CUSTOM_TOKEN not in str(caught.value) and CUSTOM_TOKEN not in repr(caught.value)
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[bytes]]]:
+    """A host on 127.0.0.1 that records what anyone sends it (a TLS hello, a request)."""
+    received: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.05)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                with contextlib.suppress(OSError):
+                    received.append(conn.recv(65536))
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}", received
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+@pytest.mark.parametrize("command", [generate, sync])
+@pytest.mark.parametrize("repo_flag", [False, True])
+def test_a_binding_line_never_sends_the_token_to_its_host(
+    listener: tuple[str, list[bytes]], command: Any, repo_flag: bool
+) -> None:
+    """A maintainer's shell (GITHUB_API_URL unset) and a plan whose hidden binding names
+    another host, as one pull request editing the plan could make it: nothing is sent there."""
+    host, received = listener
+    plan = Path("plan.md")
+    text = f"<!-- checklist-sync: https://{host}/octo/plan/issues/1 -->\n- [ ] a\n"
+    plan.write_text(text)
+    args = [plan, "--repo", REPO] if repo_flag else [plan]
+    result = command(None, *args, GITHUB_TOKEN=CUSTOM_TOKEN, GITHUB_REPOSITORY=REPO)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"error: the plan is bound to an issue on {host}, but the token goes only to a host you "
+        f"name (github.com here): if {host} is yours, set GITHUB_API_URL=https://{host}/api/v3\n"
+    )
+    time.sleep(0.1)
+    assert received == []
+    assert plan.read_text() == text
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="no git")

@@ -109,3 +109,13 @@ def test_readme_first_command_runs_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "duplicate check skipped" in result.stderr
     assert result.stderr.count("would create '[Test] ") == 7
+
+
+def test_an_unwritable_step_summary_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "missing-dir" / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
+    assert write_step_summary("| a |") == (
+        f"cannot write the job summary to {target}: No such file or directory"
+    )

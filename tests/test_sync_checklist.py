@@ -835,8 +835,8 @@ def test_no_token(fake_github: FakeGitHub, tmp_path: Path, mode: str) -> None:
     result = invoke(fake_github, args, GITHUB_TOKEN=None)
     assert result.exit_code == 2
     assert lines(result) == [
-        "error: no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) in the environment or in .env "
-        "(a token with issues read/write access)"
+        "error: no GitHub token: set GH_TOKEN or GITHUB_TOKEN in the environment or in .env "
+        "(no .env found), or log in with `gh auth login` (a token with issues read/write access)"
     ]
     assert fake_github.requests == []
 
@@ -849,8 +849,8 @@ def test_token_rejected(fake_github: FakeGitHub, tmp_path: Path, mode: str) -> N
     result = invoke(fake_github, args, GITHUB_TOKEN=wrong)
     assert result.exit_code == 2
     assert errors(result) == (
-        "error: GitHub rejected the token (401 Bad credentials): set GITHUB_TOKEN to a valid "
-        "token with access to the repository's issues"
+        "error: GitHub rejected the token from GITHUB_TOKEN (401 Bad credentials): replace it "
+        "with a valid token with access to the repository's issues"
     )
     assert wrong not in result.output
     assert len(fake_github.requests) == 1
