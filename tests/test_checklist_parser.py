@@ -239,15 +239,14 @@ def test_block_structure(text: str, expected: list[tuple[object, ...]]) -> None:
     assert summary(text) == expected
 
 
-# Lines that the block-structure part parses in quadratic time (reported to its owner; a
-# linear parser takes milliseconds). Kept small: at 100,000 characters each takes ~50 s.
+# Lines that the block-structure part once parsed in quadratic time (at 100,000 characters
+# each took ~50 s); a linear parser takes milliseconds.
 SLOW_BLOCK_LINES = [
     pytest.param("- " * 2_500 + "x", id="nested-list-markers"),
     pytest.param("# a" + " " * 5_000 + "b", id="heading-with-inner-spaces"),
 ]
 
 
-@pytest.mark.xfail(reason="quadratic block-structure parsing, reported", strict=False)
 @pytest.mark.parametrize("text", SLOW_BLOCK_LINES)
 def test_block_lines_parse_fast(text: str) -> None:
     start = time.process_time()
