@@ -470,7 +470,10 @@ def parse_document(text: str) -> Document:
                     # cmark looks at the matched container only, so a lazy line can start one
                     html_type = 0
                 if html_type:
-                    if container.kind == _DOC and binding is None:
+                    # the binding stands at the top level, where a comment may also end a
+                    # paragraph (`Owner: QA team` on the line above it)
+                    top = matched - (container.kind in (_PARA, _TABLE)) == 1
+                    if top and binding is None and html_type == 2:
                         m = _BINDING_RE.match(line, nn)
                         if m:
                             binding = m.group(1)
