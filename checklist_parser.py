@@ -279,6 +279,7 @@ def parse_document(text: str) -> Document:
     binding: str | None = None
     binding_line: int | None = None
     stack: list[_Block] = [_Block(_DOC)]
+    after_blank = False  # the previous line was blank
 
     def add_task(
         item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
@@ -326,6 +327,15 @@ def parse_document(text: str) -> Document:
         nn = length - len(line.lstrip(" \t"))
         nn_col = nn if "\t" not in line[:nn] else _next_nonspace(line, 0, 0)[1]
         blank = nn >= length
+        if blank:
+            # A blank line closes every block that a blank line does not continue, so the
+            # blocks left open all continue the next one: a run of blank lines costs one
+            # walk of the open blocks, not one per line (that was blank lines x depth).
+            if after_blank:
+                continue
+            after_blank = True
+        else:
+            after_blank = False
 
         # 1. Which open blocks does this line continue?
         matched = 1
@@ -460,7 +470,10 @@ def parse_document(text: str) -> Document:
                     # cmark looks at the matched container only, so a lazy line can start one
                     html_type = 0
                 if html_type:
-                    if container.kind == _DOC and binding is None:
+                    # the binding stands at the top level, where a comment may also end a
+                    # paragraph (`Owner: QA team` on the line above it)
+                    top = matched - (container.kind in (_PARA, _TABLE)) == 1
+                    if top and binding is None and html_type == 2:
                         m = _BINDING_RE.match(line, nn)
                         if m:
                             binding = m.group(1)
