@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import click
 import requests
@@ -116,7 +118,7 @@ def _is_rate_limited(exc: GithubException) -> bool:
     )
 
 
-def _rate_wait(exc: GithubException) -> float:
+def _rate_wait(exc: GithubException, now: float) -> float:
     headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
     if "retry-after" in headers:
         try:
@@ -125,10 +127,59 @@ def _rate_wait(exc: GithubException) -> float:
             pass
     if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
         try:
-            return max(float(headers["x-ratelimit-reset"]) - time.time(), 0.0) + 1
+            return max(float(headers["x-ratelimit-reset"]) - now, 0.0) + 1
         except ValueError:
             pass
     return 60.0  # GitHub's advice for a secondary limit without Retry-After
+
+
+# ---------------------------------------------------------------------------
+# Retry policy: what to do after one failed attempt, decided without I/O (the seam
+# gidgethub's sansio module has), so every case is a row of a table test.
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send the request again after a backoff pause (a transient fault)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Send the request again once GitHub's rate limit has lifted."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Fail:
+    """Stop. `why`: "rate limit" (still in force after the longest wait), "answer" (GitHub's
+    answer stands), "uncertain" (a write got no answer: it may have happened), "unreachable".
+    """
+
+    why: str
+
+
+Step = Retry | Wait | Fail
+NETWORK_ERRORS = (requests.exceptions.RequestException, ConnectionError, OSError)
+
+
+def retry_step(error: Exception, attempt: int, waited: float, idempotent: bool, now: float) -> Step:
+    """After attempt number `attempt` (from 1) failed with `error`, `waited` seconds of rate
+    limit waits so far; `idempotent`: sending the request twice does no harm.
+    """
+    if isinstance(error, GithubException):
+        if _is_rate_limited(error):
+            # a rate-limited request was not carried out: waiting and resending is always safe
+            pause = _rate_wait(error, now)
+            return Fail("rate limit") if waited + pause > MAX_RATE_WAIT else Wait(pause)
+        if error.status >= 500 and idempotent and attempt <= RETRIES:
+            return Retry(BACKOFF * 2 ** (attempt - 1))
+        return Fail("answer")
+    if idempotent and attempt <= RETRIES:
+        return Retry(BACKOFF * 2 ** (attempt - 1))
+    return Fail("unreachable" if idempotent else "uncertain")
 
 
 # ---------------------------------------------------------------------------
@@ -138,7 +189,6 @@ def _rate_wait(exc: GithubException) -> float:
 @dataclass
 class RequestLog(logging.Handler):
     count: int = 0
-    writes: int = 0
     echo: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -150,8 +200,6 @@ class RequestLog(logging.Handler):
             return
         verb, url, status = args[0], args[3], args[6]
         self.count += 1
-        if verb != "GET" and not str(url).endswith("/graphql"):
-            self.writes += 1
         if self.echo is not None:
             self.echo(redact(f"{verb} {url} -> {status}"))
 
@@ -246,7 +294,11 @@ _STATE_FIELDS = """
 
 
 class GitHubClient:
-    """A PyGithub connection to one repository with retries, pacing and request counting."""
+    """A PyGithub connection to one repository with retries, pacing and request counting.
+
+    `notice` hears what the user should know while it happens (a rate-limit wait);
+    `verbose` hears request-level detail (every request, every retry).
+    """
 
     def __init__(
         self,
@@ -256,13 +308,17 @@ class GitHubClient:
         *,
         write_interval: float = 1.0,
         verbose: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         register_secret(token)
         self.repo_name = repo
         self.api_url = api_url.rstrip("/")
+        self.host = urlsplit(self.api_url).netloc or self.api_url
         self.sleep = sleep
+        self.verbose = verbose
+        self.notice = notice
         self.pacer = WritePacer(write_interval, sleep=sleep)
         self.log = RequestLog(echo=verbose)
         self.failed_attempts = 0
@@ -285,7 +341,6 @@ class GitHubClient:
             seconds_between_writes=None,
         )
         self.requester = self.gh.requester
-        self._repo: Any = None
 
     # -- plumbing -----------------------------------------------------------
 
@@ -306,7 +361,6 @@ class GitHubClient:
 
     def call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Run one API call; wait out rate limits, retry transient faults when safe."""
-        delay = BACKOFF
         waited = 0.0
         attempt = 0
         while True:
@@ -314,35 +368,54 @@ class GitHubClient:
             try:
                 return fn()
             except GithubException as exc:
-                if _is_rate_limited(exc):
-                    pause = _rate_wait(exc)
-                    if waited + pause > MAX_RATE_WAIT:
-                        raise GitHubUnavailable(
-                            f"{what}: GitHub rate limit still in force after waiting "
-                            f"{waited:.0f}s; rerun later (nothing half-written)"
-                        ) from None
-                    waited += pause
-                    self.sleep(pause)
-                    continue
-                if exc.status >= 500 and idempotent and attempt <= RETRIES:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                raise self._translate(what, exc) from None
-            except (requests.exceptions.RequestException, ConnectionError, OSError) as exc:
+                error: Exception = exc
+            except NETWORK_ERRORS as exc:
                 self.failed_attempts += 1
-                if idempotent and attempt <= RETRIES:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                if not idempotent:
-                    raise CreateUncertain(
-                        f"{what}: no answer from GitHub ({type(exc).__name__})"
-                    ) from None
-                raise GitHubUnavailable(
-                    f"{what}: GitHub did not answer after {attempt} attempts "
-                    f"({type(exc).__name__}); check the network and rerun"
-                ) from None
+                error = exc
+            step = retry_step(error, attempt, waited, idempotent, time.time())
+            if isinstance(step, Fail):
+                raise self._failure(what, error, step, attempt, waited) from None
+            if isinstance(step, Wait):
+                waited += step.seconds
+                until = time.strftime("%H:%M:%S", time.localtime(time.time() + step.seconds))
+                self._tell(
+                    self.notice,
+                    f"waiting {math.ceil(step.seconds)} s for GitHub's rate limit, until {until}",
+                )
+            else:
+                self._tell(
+                    self.verbose,
+                    f"{what}: {self._describe(error)}; retry {attempt} of {RETRIES} in "
+                    f"{step.seconds:g} s",
+                )
+            self.sleep(step.seconds)
+
+    @staticmethod
+    def _tell(listener: Callable[[str], None] | None, message: str) -> None:
+        if listener is not None:
+            listener(redact(message))
+
+    def _describe(self, error: Exception) -> str:
+        if isinstance(error, GithubException):
+            return f"{error.status} {_message(error)}"
+        return f"no answer from {self.host} ({type(error).__name__})"
+
+    def _failure(
+        self, what: str, error: Exception, step: Fail, attempt: int, waited: float
+    ) -> ToolError:
+        if step.why == "rate limit":
+            return GitHubUnavailable(
+                f"{what}: GitHub rate limit still in force after waiting {waited:.0f}s; rerun "
+                "later (nothing half-written)"
+            )
+        if isinstance(error, GithubException):
+            return self._translate(what, error)
+        if step.why == "uncertain":
+            return CreateUncertain(f"{what}: no answer from {self.host} ({type(error).__name__})")
+        return GitHubUnavailable(
+            f"{what}: could not reach {self.host} after {attempt} attempts "
+            f"({type(error).__name__}); check the network and rerun"
+        )
 
     def _translate(self, what: str, exc: GithubException) -> ToolError:
         message = _message(exc)
@@ -388,11 +461,10 @@ class GitHubClient:
             )
         return data
 
-    def fetch_issue(self, number: int, repo: str | None = None) -> dict[str, Any]:
-        repo = repo or self.repo_name
+    def fetch_issue(self, number: int) -> dict[str, Any]:
         _, data = self.call(
-            f"reading issue {repo}#{number}",
-            lambda: self.raw("GET", f"/repos/{repo}/issues/{number}"),
+            f"reading issue {self.repo_name}#{number}",
+            lambda: self.raw("GET", f"/repos/{self.repo_name}/issues/{number}"),
         )
         return data
 
@@ -449,8 +521,6 @@ class GitHubClient:
         return comments
 
     def fetch_label(self, name: str) -> dict[str, Any] | None:
-        from urllib.parse import quote
-
         try:
             _, data = self.call(
                 f"reading label {name!r}",
@@ -552,16 +622,15 @@ class GitHubClient:
         )
         return data
 
-    def apply_comment(self, number: int, body: str) -> dict[str, Any]:
+    def apply_comment(self, number: int, body: str) -> None:
         self.pacer.wait()
-        _, data = self.call(
+        self.call(
             f"commenting on #{number}",
             lambda: self.raw(
                 "POST", f"/repos/{self.repo_name}/issues/{number}/comments", input={"body": body}
             ),
             idempotent=False,
         )
-        return data
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes

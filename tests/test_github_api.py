@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import requests
+from github import GithubException
 
 import github_api as ga
 from tests.fake_github import FakeGitHub
@@ -76,6 +78,64 @@ def test_redact() -> None:
     assert ga.redact("token s3cret-value leaked") == "token *** leaked"
     assert ga.redact("ghp_" + "a" * 36) == "***"
     assert ga.redact("github_pat_" + "B" * 40) == "***"
+
+
+# ---------------------------------------------------------------------------
+# Retry policy: a pure decision, no server
+
+NOW = 1_000_000.0
+
+
+def answer(status: int, message: str = "", **headers: str) -> GithubException:
+    return GithubException(status, {"message": message}, headers)
+
+
+SECONDARY = answer(403, "You have exceeded a secondary rate limit", **{"Retry-After": "30"})
+PRIMARY = answer(
+    403,
+    "API rate limit exceeded for user ID 1.",
+    **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 119)},
+)
+DROPPED = requests.exceptions.ConnectionError("connection reset")
+
+
+@pytest.mark.parametrize(
+    ("error", "attempt", "waited", "idempotent", "step"),
+    [
+        pytest.param(answer(502), 1, 0, True, ga.Retry(0.5), id="5xx-read-first-retry"),
+        pytest.param(answer(503), 3, 0, True, ga.Retry(2.0), id="5xx-backoff-doubles"),
+        pytest.param(answer(500), 4, 0, True, ga.Retry(4.0), id="5xx-last-retry"),
+        pytest.param(answer(502), 5, 0, True, ga.Fail("answer"), id="5xx-retries-spent"),
+        pytest.param(answer(502), 1, 0, False, ga.Fail("answer"), id="5xx-create-never-resent"),
+        pytest.param(DROPPED, 1, 0, True, ga.Retry(0.5), id="dropped-read-retried"),
+        pytest.param(DROPPED, 5, 0, True, ga.Fail("unreachable"), id="dropped-read-spent"),
+        pytest.param(DROPPED, 1, 0, False, ga.Fail("uncertain"), id="dropped-create-uncertain"),
+        pytest.param(OSError("refused"), 2, 0, True, ga.Retry(1.0), id="os-error-retried"),
+        pytest.param(SECONDARY, 1, 0, True, ga.Wait(30.0), id="secondary-waits-retry-after"),
+        pytest.param(SECONDARY, 9, 0, False, ga.Wait(30.0), id="rate-limit-waits-even-a-create"),
+        pytest.param(SECONDARY, 1, 870, True, ga.Wait(30.0), id="wait-up-to-the-cap"),
+        pytest.param(SECONDARY, 1, 870.5, True, ga.Fail("rate limit"), id="wait-past-the-cap"),
+        pytest.param(PRIMARY, 1, 0, True, ga.Wait(120.0), id="primary-waits-for-reset"),
+        pytest.param(
+            answer(403, "Resource not accessible"), 1, 0, True, ga.Fail("answer"), id="403"
+        ),
+        pytest.param(
+            answer(429), 1, 0, True, ga.Wait(60.0), id="429-without-retry-after-waits-a-minute"
+        ),
+        pytest.param(answer(404, "Not Found"), 1, 0, True, ga.Fail("answer"), id="404"),
+        pytest.param(answer(422, "Validation Failed"), 1, 0, True, ga.Fail("answer"), id="422"),
+    ],
+)
+def test_retry_policy(
+    error: Exception,
+    attempt: int,
+    waited: float,
+    idempotent: bool,
+    step: ga.Step,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ga, "BACKOFF", 0.5)  # the shipped value (other tests shorten it)
+    assert ga.retry_step(error, attempt, waited, idempotent, NOW) == step
 
 
 # ---------------------------------------------------------------------------

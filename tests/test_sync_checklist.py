@@ -783,7 +783,7 @@ def test_server_errors_and_dropped_connections_are_retried(one_closed: Checklist
         (
             {"kind": "drop"},
             ("POST", "graphql"),
-            "reading issue states: GitHub did not answer after 5 attempts (ConnectionError); "
+            "reading issue states: could not reach {host} after 5 attempts (ConnectionError); "
             "check the network and rerun",
         ),
         (
@@ -809,7 +809,8 @@ def test_retries_running_out_leave_everything_unwritten(
     result = one_closed.sync()
 
     assert result.exit_code == 1, result.output
-    assert lines(result)[-2] == f"error: {message.format(master=one_closed.master)}"
+    host = one_closed.fake.url.removeprefix("http://")
+    assert lines(result)[-2] == f"error: {message.format(master=one_closed.master, host=host)}"
     assert not [line for line in lines(result) if line.startswith("updated")]
     assert one_closed.documents() == before
     if mtime is not None:
