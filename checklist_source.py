@@ -420,26 +420,21 @@ def issue_key_fn(default_repo: str) -> Callable[[cp.ChecklistItem, int], Hashabl
     return key
 
 
-def write_issue_body(
-    client: GitHubClient, number: int, update: Callable[[str], str]
-) -> tuple[str, str] | None:
-    """Re-read an issue body just before writing, apply `update` to that fresh text (so an
-    edit made on GitHub a second ago survives), and write it if it changed.
-
-    Returns (old, new) bodies when a write happened.
+def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], str]) -> None:
+    """Write `update` applied to the issue body as it is just before the write (so an edit
+    made on GitHub a second ago survives); nothing when it changes nothing.
     """
-    fresh = client.fetch_issue(number)
-    old = fresh.get("body") or ""
-    new = update(old)
-    if new == old:
-        return None
-    if len(new) > ISSUE_BODY_LIMIT:
-        raise ToolError(
-            f"issue #{number} would exceed GitHub's {ISSUE_BODY_LIMIT}-character body limit; "
-            "split the checklist"
-        )
-    client.apply_issue_update(number, {"body": new})
-    return old, new
+
+    def within_limit(old: str) -> str:
+        new = update(old)
+        if new != old and len(new) > ISSUE_BODY_LIMIT:
+            raise ToolError(
+                f"issue #{number} would exceed GitHub's {ISSUE_BODY_LIMIT}-character body "
+                "limit; split the checklist"
+            )
+        return new
+
+    client.apply_body_update(number, within_limit)
 
 
 def fetch_master(client: GitHubClient, number: int) -> dict[str, Any]:

@@ -681,26 +681,33 @@ def publish_master(
         and cs.normalize(cs.split_master_body(known)[2]) == cs.normalize(new_plan)
     ):
         return
-    current = client.fetch_issue(number)  # re-read just before writing
-    body = current.get("body") or ""
-    _label, recorded, old_plan = cs.split_master_body(body)
-    if cs.master_edited(body) and not force:
-        refuse(reporter, number, body)
-        return
-    if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
-        return  # same items and text: the boxes there are sync's business
-    carried = carry_state(new_plan, old_plan, run.settings.repo)
-    new_body = cs.master_body(carried, label)
-    if new_body == body:
-        return
-    if len(new_body) > cs.ISSUE_BODY_LIMIT:
+    outcome: dict[str, Any] = {}  # what the body as re-read just before the write called for
+
+    def republish(body: str) -> str:
+        outcome.clear()
+        _label, recorded, old_plan = cs.split_master_body(body)
+        if cs.master_edited(body) and not force:
+            outcome["refused"] = body
+            return body
+        if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
+            return body  # same items and text: the boxes there are sync's business
+        new_body = cs.master_body(carry_state(new_plan, old_plan, run.settings.repo), label)
+        if len(new_body) > cs.ISSUE_BODY_LIMIT:
+            outcome["too_long"] = len(new_body)
+            return body
+        outcome["published"] = new_body != body
+        return new_body
+
+    cs.write_issue_body(client, number, republish)
+    if "refused" in outcome:
+        refuse(reporter, number, outcome["refused"])
+    elif "too_long" in outcome:
         reporter.fail(
-            f"the plan is too long for an issue body ({len(new_body)} characters, GitHub takes "
-            f"{cs.ISSUE_BODY_LIMIT}); split it into several plans"
+            f"the plan is too long for an issue body ({outcome['too_long']} characters, GitHub "
+            f"takes {cs.ISSUE_BODY_LIMIT}); split it into several plans"
         )
-        return
-    client.apply_issue_update(number, {"body": new_body})
-    reporter.info(f"published {label} to master checklist #{number}")
+    elif outcome.get("published"):
+        reporter.info(f"published {label} to master checklist #{number}")
 
 
 def carry_state(new_plan: str, old_plan: str, repo: str) -> str:

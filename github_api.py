@@ -613,14 +613,23 @@ class GitHubClient:
         )
         return data
 
-    def apply_issue_update(self, number: int, fields: dict[str, Any]) -> dict[str, Any]:
-        self.pacer.wait()  # GitHub asks for a pause between any two writes
-        # an edit sends the whole field again, so re-sending it after a 5xx is safe
-        _, data = self.call(
-            f"updating issue #{number}",
-            lambda: self.raw("PATCH", f"/repos/{self.repo_name}/issues/{number}", input=fields),
-        )
-        return data
+    def apply_body_update(self, number: int, update: Callable[[str], str]) -> None:
+        """Pace, then re-read the issue body, apply `update` to it and write the result at
+        once: an edit made on GitHub during the pause is in what `update` sees. A retried
+        write (after a 5xx or a rate-limit wait) re-reads and re-applies too, never sending a
+        body read before the pause. Nothing is written when `update` changes nothing.
+        """
+        url = f"/repos/{self.repo_name}/issues/{number}"
+
+        def attempt() -> None:
+            self.pacer.wait()  # GitHub asks for a pause between any two writes
+            _, issue = self.raw("GET", url)
+            old = issue.get("body") or ""
+            new = update(old)
+            if new != old:
+                self.raw("PATCH", url, input={"body": new})
+
+        self.call(f"updating issue #{number}", attempt)
 
     def apply_comment(self, number: int, body: str) -> None:
         self.pacer.wait()

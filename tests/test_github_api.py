@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner, Result
 from github import GithubException
 
+import generate_issues
 import github_api as ga
+import sync_checklist
 from tests.fake_github import FakeGitHub
 
 REPO = "octo/plan"
@@ -274,3 +280,151 @@ def test_an_item_may_link_a_pull_request(fake_github: FakeGitHub, client) -> Non
     assert states[(REPO, merged["number"])].state == "closed"
     assert states[(REPO, merged["number"])].state_reason == "completed"
     assert states[(REPO, open_pull["number"])].state == "open"
+
+
+# ---------------------------------------------------------------------------
+# Writes: pace first, then re-read, apply and write at once
+
+
+def test_a_retried_body_write_rereads_and_reapplies(fake_github: FakeGitHub) -> None:
+    number = fake_github.create_issue(REPO, "Plan", "- [ ] a\n")["number"]
+    fake_github.inject("status", method="PATCH", path=rf"/issues/{number}$", status=502)
+
+    def edit_during_backoff(_seconds: float) -> None:
+        fake_github.edit_issue_body(REPO, number, "- [ ] a\n- [ ] added meanwhile\n")
+
+    c = ga.GitHubClient(
+        fake_github.token, REPO, fake_github.url, write_interval=0, sleep=edit_during_backoff
+    )
+    try:
+        c.apply_body_update(number, lambda body: body.replace("- [ ] a\n", "- [x] a\n"))
+    finally:
+        c.close()
+    assert fake_github.issue(REPO, number)["body"] == "- [x] a\n- [ ] added meanwhile\n"
+    assert [(r.method, r.status) for r in fake_github.requests] == [
+        ("GET", 200),
+        ("PATCH", 502),
+        ("GET", 200),  # the retry reads again before it writes
+        ("PATCH", 200),
+    ]
+
+
+def test_an_unchanged_body_is_not_written(fake_github: FakeGitHub, client) -> None:
+    number = fake_github.create_issue(REPO, "Plan", "- [ ] a\n")["number"]
+    fake_github.reset_log()
+    client.apply_body_update(number, lambda body: body)
+    assert [r.method for r in fake_github.requests] == ["GET"]
+
+
+# ---------------------------------------------------------------------------
+# The same, end to end through the commands
+
+ITEMS_PLAN = "# Plan\n\n- [ ] a\n- [ ] b\n"
+ADDED = "- [ ] added on GitHub during the pause\n"
+
+
+def run_cli(
+    fake: FakeGitHub,
+    command: Any,
+    *args: object,
+    sleep: Callable[[float], None] | None = None,
+    **env: str,
+) -> Result:
+    """One command in-process against the fake; `sleep` stands in for every pause it takes."""
+    full_env = {**fake.env(), "CHECKLIST_WRITE_INTERVAL": "0", **env}
+    with pytest.MonkeyPatch.context() as patch:
+        defaults = ga.GitHubClient.__init__.__kwdefaults__
+        patch.setitem(defaults, "sleep", sleep or (lambda _seconds: None))
+        result = CliRunner().invoke(command.main, [str(a) for a in args], env=full_env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert fake.token not in result.output
+    return result
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ga, "BACKOFF", 0.001)
+    return tmp_path
+
+
+def edit_once(fake: FakeGitHub, number: int, when: Callable[[], bool]) -> Callable[[float], None]:
+    """A pause during which someone edits issue `number` on GitHub, the first time `when()`."""
+    done: list[bool] = []
+
+    def sleep(_seconds: float) -> None:
+        if not done and when():
+            done.append(True)
+            body = fake.issue(REPO, number)["body"]
+            fake.edit_issue_body(REPO, number, body + ADDED)
+
+    return sleep
+
+
+def test_generate_issue_mode_keeps_an_edit_made_during_the_pacing_pause(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    fake_github.add_label(REPO, "test")
+    master = fake_github.create_issue(REPO, "Plan", ITEMS_PLAN)["number"]
+    # the pause before the master write: both items' issues exist by then
+    pause = edit_once(fake_github, master, lambda: len(fake_github.issues(REPO)) == 3)
+    result = run_cli(
+        fake_github,
+        generate_issues,
+        "--master-issue",
+        master,
+        sleep=pause,
+        CHECKLIST_WRITE_INTERVAL="1",
+    )
+    assert result.exit_code == 0, result.output
+    assert fake_github.issue(REPO, master)["body"] == (
+        "# Plan\n\n- [ ] a (#2)\n- [ ] b (#3)\n" + ADDED
+    )
+
+
+def test_generate_file_mode_refuses_a_master_edited_during_the_pacing_pause(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    fake_github.add_label(REPO, "test")
+    plan = in_tmp / "plan.md"
+    plan.write_text(ITEMS_PLAN)
+    # the master issue is #1; the pause before it is published again holds both items' issues
+    pause = edit_once(fake_github, 1, lambda: len(fake_github.issues(REPO)) == 3)
+    result = run_cli(fake_github, generate_issues, plan, sleep=pause, CHECKLIST_WRITE_INTERVAL="1")
+    assert result.exit_code == 1, result.output
+    assert "master issue #1 was edited on GitHub since it was last published" in result.stderr
+    assert fake_github.issue(REPO, 1)["body"].endswith(ADDED)
+
+
+@pytest.mark.parametrize("mode", ["issue", "file"])
+def test_sync_keeps_an_edit_made_during_a_rate_limit_wait(
+    fake_github: FakeGitHub, in_tmp: Path, mode: str
+) -> None:
+    fake_github.add_label(REPO, "test")
+    plan = in_tmp / "plan.md"
+    if mode == "issue":
+        master = fake_github.create_issue(REPO, "Plan", ITEMS_PLAN)["number"]
+        assert run_cli(fake_github, generate_issues, "--master-issue", master).exit_code == 0
+        target: list[object] = ["--master-issue", master]
+    else:
+        plan.write_text(ITEMS_PLAN)
+        assert run_cli(fake_github, generate_issues, plan).exit_code == 0
+        master, target = 1, [plan]
+    fake_github.close_issue(REPO, 2)
+    fake_github.inject(
+        "secondary_rate_limit", method="PATCH", path=rf"/issues/{master}$", retry_after=7
+    )
+    waits: list[float] = []
+    edit = edit_once(fake_github, master, lambda: True)
+
+    def pause(seconds: float) -> None:
+        waits.append(seconds)
+        edit(seconds)
+
+    result = run_cli(fake_github, sync_checklist, *target, sleep=pause)
+    assert result.exit_code == 0, result.output
+    assert waits == [7]
+    body = fake_github.issue(REPO, master)["body"]
+    assert ADDED in body
+    assert "- [x] a (#2)" in body if mode == "issue" else "- [x] a ([#2](" in body
