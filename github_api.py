@@ -91,6 +91,20 @@ def redact(text: str) -> str:
     return re.sub(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b", "***", text)
 
 
+def scrub(text: str) -> str:
+    """Text to be written to GitHub, without our tokens: a server that echoes one (in an
+    `html_url`, a `Link`) must not get it published. Only known secrets go: anything else
+    that looks like a token is the user's text, written as it is.
+    """
+    for secret in _SECRETS:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _scrub_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
+
+
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     message = str(data.get("message") or exc.message or "").strip()
@@ -605,6 +619,7 @@ class GitHubClient:
 
     def apply_create_issue(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create an issue. Never retried here: the caller looks for it first (see SPEC)."""
+        payload = _scrub_fields(payload)
         self.pacer.wait()
         _, data = self.call(
             f"creating issue {payload['title']!r}",
@@ -625,7 +640,7 @@ class GitHubClient:
             self.pacer.wait()  # GitHub asks for a pause between any two writes
             _, issue = self.raw("GET", url)
             old = issue.get("body") or ""
-            new = update(old)
+            new = scrub(update(old))
             if new != old:
                 self.raw("PATCH", url, input={"body": new})
 
@@ -636,7 +651,9 @@ class GitHubClient:
         self.call(
             f"commenting on #{number}",
             lambda: self.raw(
-                "POST", f"/repos/{self.repo_name}/issues/{number}/comments", input={"body": body}
+                "POST",
+                f"/repos/{self.repo_name}/issues/{number}/comments",
+                input={"body": scrub(body)},
             ),
             idempotent=False,
         )
@@ -651,7 +668,7 @@ class GitHubClient:
                 lambda: self.raw(
                     "POST",
                     f"/repos/{self.repo_name}/labels",
-                    input={"name": name, "color": color, "description": description},
+                    input=_scrub_fields({"name": name, "color": color, "description": description}),
                 ),
             )
 

@@ -485,6 +485,9 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.faults_fired: list[FiredFault] = []
         self.latency = 0.0
+        # a hostile server: every issue's html_url carries the token (as a proxy that echoes
+        # the Authorization header into links would)
+        self.echo_token = False
         self.quiet = True
         self._port = port
         self._lock = threading.RLock()
@@ -1547,7 +1550,8 @@ class FakeGitHub:
 
     def _html_issue(self, issue: _Issue) -> str:
         kind = "pull" if issue.pull else "issues"
-        return f"{GITHUB_HTML}/{issue.repo.full_name}/{kind}/{issue.number}"
+        url = f"{GITHUB_HTML}/{issue.repo.full_name}/{kind}/{issue.number}"
+        return f"{url}?access_token={self.token}" if self.echo_token else url
 
     def _j_issue(self, issue: _Issue, *, full: bool = False) -> dict[str, Any]:
         repo = issue.repo

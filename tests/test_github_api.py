@@ -428,3 +428,44 @@ def test_sync_keeps_an_edit_made_during_a_rate_limit_wait(
     body = fake_github.issue(REPO, master)["body"]
     assert ADDED in body
     assert "- [x] a (#2)" in body if mode == "issue" else "- [x] a ([#2](" in body
+
+
+# ---------------------------------------------------------------------------
+# A server that echoes the token: nothing written to GitHub carries it
+
+
+def test_writes_never_carry_the_token(fake_github: FakeGitHub, client) -> None:
+    leak = f"see https://github.com/octo/plan/issues/1?access_token={fake_github.token}"
+    issue = client.apply_create_issue({"title": f"t {fake_github.token}", "body": leak})
+    client.apply_comment(issue["number"], leak)
+    client.apply_body_update(issue["number"], lambda body: body + "\n" + leak)
+    client.apply_label(f"l {fake_github.token}", "ededed", leak)
+    sent = [str(r.body) for r in fake_github.requests if r.method != "GET"]
+    assert len(sent) == 4
+    assert not any(fake_github.token in body for body in sent)
+    stored = fake_github.issue(REPO, issue["number"])
+    assert stored["title"] == "t ***"
+    assert stored["body"].endswith("?access_token=***")
+    # text that only looks like a token is the user's, written as it is
+    example = "ghp_" + "e" * 36
+    client.apply_body_update(issue["number"], lambda body: example)
+    assert fake_github.issue(REPO, issue["number"])["body"] == example
+
+
+def test_generate_publishes_no_token_a_server_echoed_into_html_url(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    fake_github.echo_token = True
+    fake_github.create_issue(REPO, "[Test] b", "filed by hand")  # adopted: one comment
+    plan = in_tmp / "plan.md"
+    plan.write_text(ITEMS_PLAN)
+    result = run_cli(fake_github, generate_issues, plan)
+    assert result.exit_code == 0, result.output
+    issues = fake_github.issues(REPO)
+    assert len(issues) == 3
+    written = [i["title"] for i in issues] + [i["body"] or "" for i in issues]
+    written += [c["body"] for i in issues for c in fake_github.comments(REPO, i["number"])]
+    assert len(written) == 7
+    assert not any(fake_github.token in text for text in written)
+    master = next(i for i in issues if "checklist-sync:master" in (i["body"] or ""))
+    assert "?access_token=***" in master["body"]  # the links were written, without the token
