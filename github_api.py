@@ -6,6 +6,7 @@ Reads are `fetch_*`, writes are `apply_*`; every fault GitHub can answer becomes
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import re
@@ -54,6 +55,12 @@ class ConfigError(ToolError):
     """Bad arguments, no token, token rejected, repository not found, unreadable file."""
 
     exit_code = 2
+
+
+class NotGitHubAPI(ConfigError):
+    """The server at the API URL answers, but not as GitHub's API does: a proxy's login page,
+    the web UI, an answer cut short, a list where GitHub sends an object.
+    """
 
 
 class GitHubUnavailable(ToolError):
@@ -383,6 +390,8 @@ class GitHubClient:
                 return fn()
             except GithubException as exc:
                 error: Exception = exc
+            except json.JSONDecodeError:
+                raise self.not_github() from None  # an answer cut short
             except NETWORK_ERRORS as exc:
                 self.failed_attempts += 1
                 error = exc
@@ -452,8 +461,19 @@ class GitHubClient:
             )
         return Rejected(f"{what}: GitHub refused it ({status} {message})")
 
-    def raw(self, verb: str, url: str, **kwargs: Any) -> tuple[dict[str, Any], Any]:
-        return self.requester.requestJsonAndCheck(verb, url, **kwargs)
+    def not_github(self) -> NotGitHubAPI:
+        return NotGitHubAPI(
+            f"the server at {self.host} did not answer like GitHub's API: check GITHUB_API_URL"
+        )
+
+    def raw(
+        self, verb: str, url: str, *, shape: type = dict, **kwargs: Any
+    ) -> tuple[dict[str, Any], Any]:
+        """One request; its answer must be JSON of `shape` (an object, or a list of them)."""
+        headers, data = self.requester.requestJsonAndCheck(verb, url, **kwargs)
+        if not _has_shape(data, shape):
+            raise self.not_github()
+        return headers, data
 
     # -- reads ----------------------------------------------------------------
 
@@ -490,7 +510,7 @@ class GitHubClient:
             target = next_url
             query = parameters
             headers, data = self.call(
-                what, lambda t=target, q=query: self.raw("GET", t, parameters=q)
+                what, lambda t=target, q=query: self.raw("GET", t, shape=list, parameters=q)
             )
             yield data
             next_url = _next_link(headers.get("link", ""))
@@ -514,6 +534,7 @@ class GitHubClient:
             lambda: self.raw(
                 "GET",
                 f"/repos/{self.repo_name}/issues",
+                shape=list,
                 parameters={
                     "state": "all",
                     "sort": "created",
@@ -610,6 +631,8 @@ class GitHubClient:
         headers, data = self.raw(
             "POST", self.requester.graphql_url, input={"query": query, "variables": {}}
         )
+        if not _graphql_shaped(data):
+            raise self.not_github()
         if any(e.get("type") == "RATE_LIMITED" for e in data.get("errors") or ()):
             # GraphQL reports its rate limit in a 200 answer: wait it out like a REST 403
             raise GithubException(403, {"message": "GraphQL API rate limit exceeded"}, headers)
@@ -688,6 +711,23 @@ class GitHubClient:
             # 100-sub-issue limit) is the caller's to report
             if "duplicate sub-issues" not in exc.format_message():
                 raise
+
+
+def _has_shape(data: Any, shape: type) -> bool:
+    if shape is list:
+        return isinstance(data, list) and all(isinstance(item, dict) for item in data)
+    # PyGithub hands a body that is not JSON (an HTML page) over as {"data": text}
+    return isinstance(data, dict) and not isinstance(data.get("data"), str)
+
+
+def _graphql_shaped(data: dict[str, Any]) -> bool:
+    errors = data.get("errors")
+    return (
+        ("data" in data or "errors" in data)
+        and isinstance(data.get("data"), dict | None)
+        and isinstance(errors, list | None)
+        and all(isinstance(error, dict) for error in errors or ())
+    )
 
 
 def _gql_string(value: str) -> str:

@@ -43,6 +43,15 @@ FAULT_KINDS = (
     "latency",
     "drop",
     "apply_then_drop",
+    # a 200 that is not GitHub's API (a proxy's login page, GITHUB_API_URL at the web UI):
+    "html",  # an HTML page
+    "truncated",  # the real answer's JSON, cut in half
+    "wrong_shape",  # the real answer in the other JSON shape: an object in a list, a list in
+    # an object
+)
+LOGIN_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
+    b'<body><form action="/login" method="post"></form></body></html>\n'
 )
 STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
 SECONDARY_MESSAGE = (
@@ -366,6 +375,7 @@ class _Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as it is instead of `body` as JSON
 
 
 @dataclass
@@ -839,6 +849,8 @@ class FakeGitHub:
 
     def _fault_response(self, fault: Fault, request_id: str, path: str) -> _Response:
         resource = self._resource(path)
+        if fault.kind == "html":
+            return self._not_the_api("html", _Response(200))
         if fault.kind == "secondary_rate_limit":
             error = _HTTPError(
                 403,
@@ -909,6 +921,7 @@ class FakeGitHub:
             "status",
             "secondary_rate_limit",
             "primary_rate_limit",
+            "html",  # the login page of a proxy: the request never reached GitHub
         ):
             response = self._fault_response(fault, request_id, path)
             with self._lock:
@@ -923,8 +936,21 @@ class FakeGitHub:
                 rate = {k: v for k, v in response.headers.items() if k.startswith("x-ratelimit")}
                 response = self._fault_response(fault, request_id, path)
                 response.headers = {**rate, **response.headers}
+            if fault is not None and fault.kind in ("truncated", "wrong_shape"):
+                response = self._not_the_api(fault.kind, response)
         self._log(method, path, query, response.status, body, fault)
         self._write(handler, method, response, request_id)
+
+    @staticmethod
+    def _not_the_api(kind: str, response: _Response) -> _Response:
+        """A 200 that some other server (a proxy, the web UI) would send in place of `response`."""
+        if kind == "html":
+            return _Response(200, raw=LOGIN_PAGE, headers={"Content-Type": "text/html"})
+        if kind == "truncated":
+            payload = json.dumps(response.body).encode()
+            return _Response(200, raw=payload[: len(payload) // 2], headers=response.headers)
+        body = [response.body] if isinstance(response.body, dict) else {"items": response.body}
+        return _Response(200, body, response.headers)
 
     def _log(
         self,
@@ -953,7 +979,9 @@ class FakeGitHub:
 
     @staticmethod
     def _write(handler: _Handler, method: str, response: _Response, request_id: str) -> None:
-        if response.body is None or response.status in (204, 304):
+        if response.raw is not None:
+            payload = response.raw
+        elif response.body is None or response.status in (204, 304):
             payload = b""
         else:
             payload = json.dumps(response.body, ensure_ascii=False).encode()

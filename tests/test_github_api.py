@@ -469,3 +469,73 @@ def test_generate_publishes_no_token_a_server_echoed_into_html_url(
     assert not any(fake_github.token in text for text in written)
     master = next(i for i in issues if "checklist-sync:master" in (i["body"] or ""))
     assert "?access_token=***" in master["body"]  # the links were written, without the token
+
+
+# ---------------------------------------------------------------------------
+# A server that does not answer like GitHub's API: one line, exit 2
+
+
+def not_github(fake: FakeGitHub) -> str:
+    host = fake.url.removeprefix("http://")
+    return f"error: the server at {host} did not answer like GitHub's API: check GITHUB_API_URL"
+
+
+def prepare(fake: FakeGitHub, where: str, plan: Path) -> list[object]:
+    """The arguments of a run of `where` ("generate-file", "sync-issue", ...) on a checklist
+    that has something to do."""
+    fake.add_label(REPO, "test")
+    plan.write_text(ITEMS_PLAN)
+    command, mode = where.split("-")
+    if mode == "issue":
+        master = fake.create_issue(REPO, "Plan", ITEMS_PLAN)["number"]
+        args: list[object] = ["--master-issue", master]
+    else:
+        args = [plan]
+    if command == "sync":
+        assert run_cli(fake, generate_issues, *args).exit_code == 0
+        fake.close_issue(REPO, 2)
+    fake.reset_log()
+    return args
+
+
+COMMANDS = {"generate": generate_issues, "sync": sync_checklist}
+WHERE = ["generate-file", "generate-issue", "sync-file", "sync-issue"]
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated", "wrong_shape"])
+@pytest.mark.parametrize("where", WHERE)
+def test_a_server_that_is_not_githubs_api(
+    fake_github: FakeGitHub, in_tmp: Path, where: str, kind: str
+) -> None:
+    args = prepare(fake_github, where, in_tmp / "plan.md")
+    before = (in_tmp / "plan.md").read_text()
+    fake_github.inject(kind, times=1000)  # every answer: GITHUB_API_URL at the web UI
+    result = run_cli(fake_github, COMMANDS[where.split("-")[0]], *args)
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        not_github(fake_github)
+    ]
+    assert (in_tmp / "plan.md").read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("where", "kind", "method", "path"),
+    [
+        # issue-mode sync used to read the login page as an empty checklist: exit 0, "0 items"
+        ("sync-issue", "html", "GET", r"/issues/1$"),
+        ("sync-file", "wrong_shape", "POST", r"^/graphql$"),
+        ("sync-file", "html", "POST", r"^/graphql$"),
+        ("generate-file", "truncated", "GET", r"/issues$"),
+        ("generate-file", "wrong_shape", "GET", r"/issues$"),
+        ("generate-issue", "wrong_shape", "GET", r"/issues/1$"),
+    ],
+)
+def test_one_answer_that_is_not_githubs(
+    fake_github: FakeGitHub, in_tmp: Path, where: str, kind: str, method: str, path: str
+) -> None:
+    args = prepare(fake_github, where, in_tmp / "plan.md")
+    fake_github.inject(kind, method=method, path=path)
+    result = run_cli(fake_github, COMMANDS[where.split("-")[0]], *args)
+    assert result.exit_code == 2, result.output
+    assert not_github(fake_github) in result.stderr.splitlines()
+    assert len(fake_github.faults_fired) == 1
