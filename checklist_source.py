@@ -21,7 +21,7 @@ import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
-from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError
+from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError, scrub
 
 TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
@@ -333,7 +333,9 @@ def digest(text: str) -> str:
 
 def master_body(plan_text: str, label: str) -> str:
     """The master issue's body: a line naming the plan file, the plan, the hidden marker."""
-    plan = cp.strip_binding(plan_text).lstrip("\ufeff")
+    # as GitHub will hold it: a token pasted into the plan is never published, and the digest
+    # must be that of the text the issue holds
+    plan = scrub(cp.strip_binding(plan_text).lstrip("\ufeff"))
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
     marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"

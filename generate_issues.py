@@ -26,6 +26,7 @@ from github_api import (
     Rejected,
     ToolError,
     WritePacer,
+    scrub,
 )
 from report import Reporter, echo_diff, output_options, unified_diff
 
@@ -674,7 +675,7 @@ def publish_master(
     assert client is not None
     # the master body never has the file's byte order mark: compared with it, a plan that has
     # one would never match, and every rerun would re-read the master
-    new_plan = cp.strip_binding(plan.text).removeprefix("\ufeff")
+    new_plan = scrub(cp.strip_binding(plan.text).removeprefix("\ufeff"))
     if (
         known is not None
         and not cs.master_edited(known)
