@@ -321,6 +321,7 @@ def run_generate(
         settings.api_url,
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
+        notice=reporter.info,
     )
     run: Run | None = None
     try:

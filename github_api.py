@@ -68,11 +68,12 @@ class GitHubUnavailable(ToolError):
 
 
 class NotFound(ToolError):
-    """An object GitHub says does not exist (404) or is gone (410)."""
+    """An object GitHub says does not exist (404) or is gone (410); `answer` is the body."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, answer: Any = None) -> None:
         super().__init__(message)
         self.status = status
+        self.answer = answer
 
 
 class CreateUncertain(ToolError):
@@ -454,7 +455,7 @@ class GitHubClient:
                 "issues write access to the repository"
             )
         if status in (404, 410):
-            return NotFound(f"{what}: {message} ({status})", status)
+            return NotFound(f"{what}: {message} ({status})", status, exc.data)
         if status >= 500:
             return GitHubUnavailable(
                 f"{what}: GitHub kept failing ({status} {message}); rerun later"
@@ -484,7 +485,11 @@ class GitHubClient:
                 f"reading repository {self.repo_name}",
                 lambda: self.raw("GET", f"/repos/{self.repo_name}"),
             )
-        except NotFound:
+        except NotFound as exc:
+            # a GITHUB_API_URL with a wrong path answers 404 too: blame the repository and the
+            # token only when the server is GitHub's API
+            if not github_error(exc.answer) or not self._answers_at_root():
+                raise self.not_github() from None
             raise ConfigError(
                 f"repository {self.repo_name} not found, or the token cannot see it: check "
                 "--repo / GITHUB_REPOSITORY and the token's access"
@@ -494,6 +499,16 @@ class GitHubClient:
                 f"issues are disabled in {self.repo_name}: enable them in the repository settings"
             )
         return data
+
+    def _answers_at_root(self) -> bool:
+        """Whether the API URL's root answers (GitHub's API lists its endpoints there)."""
+        try:
+            self.call("reading the API root", lambda: self.raw("GET", "/"))
+        except (NotFound, NotGitHubAPI):
+            return False
+        except ToolError:
+            return True  # unsure (a 5xx, the network): the repository message it is
+        return True
 
     def fetch_issue(self, number: int) -> dict[str, Any]:
         _, data = self.call(
@@ -711,6 +726,15 @@ class GitHubClient:
             # 100-sub-issue limit) is the caller's to report
             if "duplicate sub-issues" not in exc.format_message():
                 raise
+
+
+def github_error(answer: Any) -> bool:
+    """Whether an error answer is GitHub's JSON (`{"message": …, "documentation_url": …}`)."""
+    return (
+        isinstance(answer, dict)
+        and isinstance(answer.get("message"), str)
+        and "documentation_url" in answer
+    )
 
 
 def _has_shape(data: Any, shape: type) -> bool:

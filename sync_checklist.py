@@ -263,6 +263,7 @@ def run_sync(
         settings.api_url,
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
+        notice=reporter.info,
     )
     try:
         code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)

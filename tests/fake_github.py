@@ -1091,6 +1091,8 @@ class FakeGitHub:
         method = "GET" if call.method == "HEAD" else call.method
         if path == "/graphql" and method == "POST":
             return self._graphql(call)
+        if path == "/" and method == "GET":
+            return _Response(200, self._j_root())
         if path == "/user" and method == "GET":
             return _Response(200, self._j_private_user(call.user))
         if path == "/rate_limit" and method == "GET":
@@ -1344,6 +1346,16 @@ class FakeGitHub:
 
     def _api(self, path: str) -> str:
         return f"{self.url}{path}"
+
+    def _j_root(self) -> dict[str, str]:
+        """GET /: the API's index of endpoints (a few of GitHub's)."""
+        return {
+            "current_user_url": self._api("/user"),
+            "issues_url": self._api("/issues"),
+            "rate_limit_url": self._api("/rate_limit"),
+            "repository_url": self._api("/repos/{owner}/{repo}"),
+            "user_url": self._api("/users/{user}"),
+        }
 
     def _j_user(self, user: _User) -> dict[str, Any]:
         api = self._api(f"/users/{user.login}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -539,3 +540,92 @@ def test_one_answer_that_is_not_githubs(
     assert result.exit_code == 2, result.output
     assert not_github(fake_github) in result.stderr.splitlines()
     assert len(fake_github.faults_fired) == 1
+
+
+# ---------------------------------------------------------------------------
+# What the user hears: rate-limit waits, retries, the host, a wrong API path
+
+
+@pytest.mark.parametrize(
+    ("answer", "github"),
+    [
+        pytest.param({"message": "Not Found", "documentation_url": ga.DEFAULT_API_URL}, True),
+        pytest.param({"message": "Not Found", "documentation_url": "x", "status": "404"}, True),
+        pytest.param({"data": "<html><h1>404 Not Found</h1></html>"}, False, id="html-page"),
+        pytest.param({"error": "no such route"}, False, id="other-json"),
+        pytest.param({"message": "Not Found"}, False, id="no-documentation-url"),
+        pytest.param(["Not Found"], False, id="a-list"),
+        pytest.param(None, False, id="empty"),
+    ],
+)
+def test_github_error_shape(answer: Any, github: bool) -> None:
+    assert ga.github_error(answer) is github
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_wrong_api_path_does_not_blame_the_repository(
+    fake_github: FakeGitHub, in_tmp: Path, where: str
+) -> None:
+    args = prepare(fake_github, where, in_tmp / "plan.md")
+    # the fake answers GitHub's JSON 404 for everything under a path it does not serve
+    wrong = {"GITHUB_API_URL": fake_github.url + "/api/v4"}
+    result = run_cli(fake_github, COMMANDS[where.split("-")[0]], *args, **wrong)
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        not_github(fake_github)
+    ]
+    # the repository is looked up once, then the API root once
+    assert [r.path for r in fake_github.requests][-2:] == ["/api/v4/repos/octo/plan", "/api/v4/"]
+
+
+def test_a_missing_repository_on_githubs_api_is_still_named(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    plan = in_tmp / "plan.md"
+    plan.write_text(ITEMS_PLAN)
+    result = run_cli(fake_github, sync_checklist, plan, GITHUB_REPOSITORY="octo/missing")
+    assert result.exit_code == 2, result.output
+    assert "error: repository octo/missing not found, or the token cannot see it" in result.stderr
+    assert [r.path for r in fake_github.requests] == ["/repos/octo/missing", "/"]
+
+
+def test_a_rate_limit_wait_is_announced(fake_github: FakeGitHub, in_tmp: Path) -> None:
+    args = prepare(fake_github, "sync-issue", in_tmp / "plan.md")
+    fake_github.inject("secondary_rate_limit", method="POST", path="^/graphql$", retry_after=15)
+    waits: list[float] = []
+    result = run_cli(fake_github, sync_checklist, *args, sleep=waits.append)
+    assert result.exit_code == 0, result.output
+    assert waits == [15]
+    assert re.search(
+        r"^waiting 15 s for GitHub's rate limit, until \d\d:\d\d:\d\d$", result.stderr, re.M
+    )
+    quiet = run_cli(fake_github, sync_checklist, *args, "-q", sleep=waits.append)
+    assert "waiting" not in quiet.stderr
+
+
+def test_retries_are_shown_under_verbose(fake_github: FakeGitHub, in_tmp: Path) -> None:
+    args = prepare(fake_github, "generate-file", in_tmp / "plan.md")
+    retry = "reading repository octo/plan: 502 Bad Gateway; retry 1 of 4 in 0.001 s"
+    for flags, shown in ((["-v"], True), ([], False)):
+        fake_github.inject("status", method="GET", path=r"^/repos/octo/plan$", status=502)
+        result = run_cli(fake_github, generate_issues, *args, "--dry-run", *flags)
+        assert result.exit_code == 0, result.output
+        assert (retry in result.stderr.splitlines()) is shown
+
+
+def test_network_errors_name_the_host(fake_github: FakeGitHub) -> None:
+    c = ga.GitHubClient(fake_github.token, REPO, "http://127.0.0.1:9", write_interval=0)
+    try:
+        with pytest.raises(ga.GitHubUnavailable) as unreachable:
+            c.fetch_repo()
+        with pytest.raises(ga.CreateUncertain) as uncertain:
+            c.apply_create_issue({"title": "t"})
+    finally:
+        c.close()
+    assert unreachable.value.format_message() == (
+        "reading repository octo/plan: could not reach 127.0.0.1:9 after 5 attempts "
+        "(ConnectionError); check the network and rerun"
+    )
+    assert uncertain.value.format_message() == (
+        "creating issue 't': no answer from 127.0.0.1:9 (ConnectionError)"
+    )
