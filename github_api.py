@@ -31,6 +31,7 @@ CREATES_PER_HOUR = 500
 RETRIES = 4  # transient faults (5xx, dropped connections) retried with backoff
 BACKOFF = 0.5  # seconds, doubled after every retry
 MAX_RATE_WAIT = 900.0  # seconds we wait for a rate limit to lift before giving up
+MAX_ISSUE_NUMBER = 2**31 - 1  # GraphQL's Int is 32-bit: a bigger number fails the whole query
 
 
 # ---------------------------------------------------------------------------
@@ -599,10 +600,13 @@ class GitHubClient:
     ) -> dict[tuple[str, int], IssueState | None]:
         """State, reason and closing PR of many issues: one GraphQL query per 100 issues.
 
-        A missing issue (deleted, or never existed) maps to None.
+        A missing issue (deleted, or never existed) maps to None, and so does a number past
+        MAX_ISSUE_NUMBER, which no issue has: asked for, it would fail the query of the others.
         """
         result: dict[tuple[str, int], IssueState | None] = {}
         unique = list(dict.fromkeys((repo.lower(), number) for repo, number in refs))
+        result.update(dict.fromkeys(k for k in unique if k[1] > MAX_ISSUE_NUMBER))
+        unique = [k for k in unique if k[1] <= MAX_ISSUE_NUMBER]
         for start in range(0, len(unique), PAGE_SIZE):
             batch = unique[start : start + PAGE_SIZE]
             by_repo: dict[str, list[int]] = {}

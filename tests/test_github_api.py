@@ -629,3 +629,42 @@ def test_network_errors_name_the_host(fake_github: FakeGitHub) -> None:
     assert uncertain.value.format_message() == (
         "creating issue 't': no answer from 127.0.0.1:9 (ConnectionError)"
     )
+
+
+# ---------------------------------------------------------------------------
+# An issue number past GraphQL's 32-bit Int
+
+
+def test_an_out_of_range_number_stays_out_of_the_query(fake_github: FakeGitHub, client) -> None:
+    number = fake_github.create_issue(REPO, "a")["number"]
+    states = client.fetch_issue_states([(REPO, number), (REPO, 3_000_000_000)])
+    assert states[(REPO, number)].state == "open"
+    assert states[(REPO, 3_000_000_000)] is None
+    (query,) = [r.body["query"] for r in fake_github.requests]
+    assert "3000000000" not in query
+
+
+@pytest.mark.parametrize("mode", ["issue", "file"])
+def test_sync_warns_about_an_out_of_range_number_and_syncs_the_rest(
+    fake_github: FakeGitHub, in_tmp: Path, mode: str
+) -> None:
+    done = fake_github.create_issue(REPO, "[Test] a")["number"]
+    fake_github.close_issue(REPO, done)
+    big = 3_000_000_000
+    if mode == "issue":
+        text = f"# Plan\n\n- [ ] a (#{done})\n- [ ] big (#{big})\n"
+        master = fake_github.create_issue(REPO, "Plan", text)["number"]
+        args: list[object] = ["--master-issue", master]
+    else:
+        url = "https://github.com/octo/plan/issues"
+        text = f"# Plan\n\n- [ ] a ([#{done}]({url}/{done}))\n- [ ] big ([#{big}]({url}/{big}))\n"
+        (in_tmp / "plan.md").write_text(text)
+        args = [in_tmp / "plan.md"]
+    result = run_cli(fake_github, sync_checklist, *args)
+    assert result.exit_code == 1, result.output
+    assert (
+        "warning: line 4 'big': issue #3000000000 is out of range (GitHub's issue numbers stop "
+        "at 2147483647); fix the link (line left unchanged)"
+    ) in result.stderr.splitlines()
+    synced = fake_github.issue(REPO, master)["body"] if mode == "issue" else args[0].read_text()
+    assert synced == text.replace("- [ ] a", "- [x] a")
