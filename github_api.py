@@ -300,11 +300,13 @@ class IssueState:
     )  # (repo, number, html url) of the merged PR that closed it
 
 
-# An item may link an issue or a pull request; both come back in one shape.
+# An item may link an issue or a pull request; both come back in one shape. GitHub's published
+# schema reads a duplicate as NOT_PLANNED unless asked `stateReason(enableDuplicate: true)`.
+ENABLE_DUPLICATE = "(enableDuplicate: true)"
 _STATE_FIELDS = """
   __typename
   ... on Issue {
-    number url state stateReason repository { nameWithOwner }
+    number url state stateReason{duplicates} repository { nameWithOwner }
     timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
       nodes { ... on ClosedEvent { closer {
         __typename
@@ -364,6 +366,7 @@ class GitHubClient:
             seconds_between_writes=None,
         )
         self.requester = self.gh.requester
+        self.ask_duplicates = True  # False once the server refused stateReason(enableDuplicate:)
 
     # -- plumbing -----------------------------------------------------------
 
@@ -608,42 +611,32 @@ class GitHubClient:
         result.update(dict.fromkeys(k for k in unique if k[1] > MAX_ISSUE_NUMBER))
         unique = [k for k in unique if k[1] <= MAX_ISSUE_NUMBER]
         for start in range(0, len(unique), PAGE_SIZE):
-            batch = unique[start : start + PAGE_SIZE]
-            by_repo: dict[str, list[int]] = {}
-            for repo, number in batch:
-                by_repo.setdefault(repo, []).append(number)
-            parts = []
-            aliases: dict[str, tuple[str, dict[str, tuple[str, int]]]] = {}
-            for r_index, (repo, numbers) in enumerate(by_repo.items()):
-                owner, name = repo.split("/", 1)
-                fields = []
-                issue_aliases: dict[str, tuple[str, int]] = {}
-                for number in numbers:
-                    alias = f"i{number}"
-                    issue_aliases[alias] = (repo, number)
-                    fields.append(
-                        f"{alias}: issueOrPullRequest(number: {number}) {{{_STATE_FIELDS}}}"
-                    )
-                r_alias = f"r{r_index}"
-                aliases[r_alias] = (repo, issue_aliases)
-                parts.append(
-                    f"{r_alias}: repository(owner: {_gql_string(owner)}, "
-                    f"name: {_gql_string(name)}) {{ {' '.join(fields)} }}"
-                )
-            query = "query { " + " ".join(parts) + " }"
-            _, data = self.call("reading issue states", lambda q=query: self._graphql(q))
-            payload = data.get("data") or {}
-            errors = [e for e in data.get("errors") or [] if e.get("type") != "NOT_FOUND"]
-            if errors and not payload:
-                raise GitHubUnavailable(
-                    "reading issue states: GitHub's GraphQL API answered "
-                    + redact(str(errors[0].get("message", errors[0])))
-                )
-            for r_alias, (_repo, issue_aliases) in aliases.items():
-                repo_data = payload.get(r_alias) or {}
-                for alias, key in issue_aliases.items():
-                    node = repo_data.get(alias)
-                    result[key] = _issue_state(node) if node else None
+            result.update(self._fetch_state_batch(unique[start : start + PAGE_SIZE]))
+        return result
+
+    def _fetch_state_batch(
+        self, batch: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], IssueState | None]:
+        query, aliases = state_query(batch, duplicates=self.ask_duplicates)
+        _, data = self.call("reading issue states", lambda: self._graphql(query))
+        if self.ask_duplicates and _rejects_enable_duplicate(data):
+            # a server whose schema dropped the argument (where a duplicate reads DUPLICATE
+            # anyway): ask again without it, and never with it again on this connection
+            self.ask_duplicates = False
+            return self._fetch_state_batch(batch)
+        payload = data.get("data") or {}
+        errors = [e for e in data.get("errors") or [] if e.get("type") != "NOT_FOUND"]
+        if errors and not payload:
+            raise GitHubUnavailable(
+                "reading issue states: GitHub's GraphQL API answered "
+                + redact(str(errors[0].get("message", errors[0])))
+            )
+        result: dict[tuple[str, int], IssueState | None] = {}
+        for r_alias, issue_aliases in aliases.items():
+            repo_data = payload.get(r_alias) or {}
+            for alias, key in issue_aliases.items():
+                node = repo_data.get(alias)
+                result[key] = _issue_state(node) if node else None
         return result
 
     def _graphql(self, query: str) -> tuple[dict[str, Any], Any]:
@@ -755,6 +748,37 @@ def _graphql_shaped(data: dict[str, Any]) -> bool:
         and isinstance(data.get("data"), dict | None)
         and isinstance(errors, list | None)
         and all(isinstance(error, dict) for error in errors or ())
+    )
+
+
+def state_query(
+    batch: list[tuple[str, int]], *, duplicates: bool
+) -> tuple[str, dict[str, dict[str, tuple[str, int]]]]:
+    """The GraphQL query for a batch of (repo, number), and the aliases its answer uses."""
+    fields = _STATE_FIELDS.replace("{duplicates}", ENABLE_DUPLICATE if duplicates else "")
+    by_repo: dict[str, list[int]] = {}
+    for repo, number in batch:
+        by_repo.setdefault(repo, []).append(number)
+    parts = []
+    aliases: dict[str, dict[str, tuple[str, int]]] = {}
+    for r_index, (repo, numbers) in enumerate(by_repo.items()):
+        owner, name = repo.split("/", 1)
+        r_alias = f"r{r_index}"
+        aliases[r_alias] = {f"i{number}": (repo, number) for number in numbers}
+        issues = " ".join(
+            f"i{number}: issueOrPullRequest(number: {number}) {{{fields}}}" for number in numbers
+        )
+        parts.append(
+            f"{r_alias}: repository(owner: {_gql_string(owner)}, name: {_gql_string(name)}) "
+            f"{{ {issues} }}"
+        )
+    return "query { " + " ".join(parts) + " }", aliases
+
+
+def _rejects_enable_duplicate(data: dict[str, Any]) -> bool:
+    # GitHub: "Field 'stateReason' doesn't accept argument 'enableDuplicate'"
+    return not data.get("data") and any(
+        "enableDuplicate" in str(error.get("message", "")) for error in data.get("errors") or ()
     )
 
 

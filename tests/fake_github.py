@@ -498,6 +498,8 @@ class FakeGitHub:
         # a hostile server: every issue's html_url carries the token (as a proxy that echoes
         # the Authorization header into links would)
         self.echo_token = False
+        # False: a GraphQL schema without stateReason(enableDuplicate:) (see fake_graphql)
+        self.duplicate_argument = True
         self.quiet = True
         self._port = port
         self._lock = threading.RLock()

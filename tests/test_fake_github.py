@@ -1206,3 +1206,23 @@ def test_json_matches_githubs_openapi_models(fake_github, what, method, path, mo
         instance = cls.model_validate_json(json.dumps(item), strict=True)
         problems += unknown_keys(instance, item, f"{what}[{index}]:{cls.__name__}")
     assert problems == []
+
+
+def test_duplicates_follow_the_published_schema_or_one_without_the_argument(fake_github):
+    fake_github.create_issue(REPO, "Duplicate")
+    fake_github.close_issue(REPO, 1, "duplicate")
+    ask = 'query { repository(owner: "octo", name: "plan") { issue(number: 1) { %s } } }'
+    reason = {
+        field: graphql(fake_github, ask % field)["data"]["repository"]["issue"]["stateReason"]
+        for field in ("stateReason", "stateReason(enableDuplicate: true)")
+    }
+    assert reason == {
+        "stateReason": "NOT_PLANNED",
+        "stateReason(enableDuplicate: true)": "DUPLICATE",
+    }
+    fake_github.duplicate_argument = False
+    plain = graphql(fake_github, ask % "stateReason")["data"]["repository"]["issue"]
+    assert plain == {"stateReason": "DUPLICATE"}
+    refused = graphql(fake_github, ask % "stateReason(enableDuplicate: true)")
+    assert "data" not in refused
+    assert "enableDuplicate" in refused["errors"][0]["message"]

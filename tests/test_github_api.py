@@ -668,3 +668,41 @@ def test_sync_warns_about_an_out_of_range_number_and_syncs_the_rest(
     ) in result.stderr.splitlines()
     synced = fake_github.issue(REPO, master)["body"] if mode == "issue" else args[0].read_text()
     assert synced == text.replace("- [ ] a", "- [x] a")
+
+
+# ---------------------------------------------------------------------------
+# Duplicates: stateReason(enableDuplicate: true), or plain where a server refuses the argument
+
+
+@pytest.mark.parametrize("argument", [True, False], ids=["published-schema", "argument-removed"])
+def test_a_duplicate_reads_as_one_on_either_schema(
+    fake_github: FakeGitHub, client, argument: bool
+) -> None:
+    fake_github.duplicate_argument = argument
+    dup, dropped = (fake_github.create_issue(REPO, t)["number"] for t in ("dup", "dropped"))
+    fake_github.close_issue(REPO, dup, "duplicate")
+    fake_github.close_issue(REPO, dropped, "not_planned")
+    fake_github.reset_log()
+    for _run in range(2):
+        states = client.fetch_issue_states([(REPO, dup), (REPO, dropped)])
+        assert states[(REPO, dup)].state_reason == "duplicate"
+        assert states[(REPO, dropped)].state_reason == "not_planned"
+    queries = [r.body["query"] for r in fake_github.requests]
+    # refused once, then asked without the argument for the client's lifetime
+    assert ["enableDuplicate: true" in q for q in queries] == (
+        [True, True] if argument else [True, False, False]
+    )
+
+
+@pytest.mark.parametrize("argument", [True, False], ids=["published-schema", "argument-removed"])
+def test_sync_annotates_a_duplicate_on_either_schema(
+    fake_github: FakeGitHub, in_tmp: Path, argument: bool
+) -> None:
+    fake_github.duplicate_argument = argument
+    args = prepare(fake_github, "sync-issue", in_tmp / "plan.md")
+    fake_github.close_issue(REPO, 3, "duplicate")
+    result = run_cli(fake_github, sync_checklist, *args)
+    assert result.exit_code == 0, result.output
+    body = fake_github.issue(REPO, 1)["body"]
+    assert body == "# Plan\n\n- [x] a (#2)\n- [ ] b (#3) (duplicate)\n"
+    assert sum(r.path == "/graphql" for r in fake_github.requests) == (1 if argument else 2)
