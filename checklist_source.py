@@ -23,14 +23,7 @@ import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
-from github_api import (
-    DEFAULT_API_URL,
-    ConfigError,
-    GitHubClient,
-    NotFound,
-    ToolError,
-    remove_secrets,
-)
+from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError, scrub
 
 TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
@@ -379,7 +372,7 @@ class PlanFile:
 
     def write(self, text: str) -> None:
         """Replace the file atomically (a symlink keeps pointing at the updated target)."""
-        text = remove_secrets(text)
+        text = scrub(text)
         target = self.path.resolve()
         try:
             mode = target.stat().st_mode & 0o7777
@@ -498,7 +491,9 @@ def digest(text: str) -> str:
 
 def master_body(plan_text: str, label: str) -> str:
     """The master issue's body: a line naming the plan file, the plan, the hidden marker."""
-    plan = cp.strip_binding(plan_text).lstrip("\ufeff")
+    # as GitHub will hold it: a token pasted into the plan is never published, and the digest
+    # must be that of the text the issue holds
+    plan = scrub(cp.strip_binding(plan_text).lstrip("\ufeff"))
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
     marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"
@@ -585,26 +580,21 @@ def issue_key_fn(default_repo: str) -> Callable[[cp.ChecklistItem, int], Hashabl
     return key
 
 
-def write_issue_body(
-    client: GitHubClient, number: int, update: Callable[[str], str]
-) -> tuple[str, str] | None:
-    """Re-read an issue body just before writing, apply `update` to that fresh text (so an
-    edit made on GitHub a second ago survives), and write it if it changed.
-
-    Returns (old, new) bodies when a write happened.
+def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], str]) -> None:
+    """Write `update` applied to the issue body as it is just before the write (so an edit
+    made on GitHub a second ago survives); nothing when it changes nothing.
     """
-    fresh = client.fetch_issue(number)
-    old = fresh.get("body") or ""
-    new = update(old)
-    if new == old:
-        return None
-    if len(new) > ISSUE_BODY_LIMIT:
-        raise ToolError(
-            f"issue #{number} would exceed GitHub's {ISSUE_BODY_LIMIT}-character body limit; "
-            "split the checklist"
-        )
-    client.apply_issue_update(number, {"body": new})
-    return old, new
+
+    def within_limit(old: str) -> str:
+        new = update(old)
+        if new != old and len(new) > ISSUE_BODY_LIMIT:
+            raise ToolError(
+                f"issue #{number} would exceed GitHub's {ISSUE_BODY_LIMIT}-character body "
+                "limit; split the checklist"
+            )
+        return new
+
+    client.apply_body_update(number, within_limit)
 
 
 def fetch_master(client: GitHubClient, number: int) -> dict[str, Any]:

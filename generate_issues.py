@@ -26,6 +26,7 @@ from github_api import (
     Rejected,
     ToolError,
     WritePacer,
+    scrub,
 )
 from report import Reporter, echo_diff, output_options, unified_diff
 
@@ -322,6 +323,7 @@ def run_generate(
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
         token_source=settings.token_source,
+        notice=reporter.info,
     )
     run: Run | None = None
     try:
@@ -677,33 +679,40 @@ def publish_master(
     assert client is not None
     # the master body never has the file's byte order mark: compared with it, a plan that has
     # one would never match, and every rerun would re-read the master
-    new_plan = cp.strip_binding(plan.text).removeprefix("\ufeff")
+    new_plan = scrub(cp.strip_binding(plan.text).removeprefix("\ufeff"))
     if (
         known is not None
         and not cs.master_edited(known)
         and cs.normalize(cs.split_master_body(known)[2]) == cs.normalize(new_plan)
     ):
         return
-    current = client.fetch_issue(number)  # re-read just before writing
-    body = current.get("body") or ""
-    _label, recorded, old_plan = cs.split_master_body(body)
-    if cs.master_edited(body) and not force:
-        refuse(reporter, number, body)
-        return
-    if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
-        return  # same items and text: the boxes there are sync's business
-    carried = carry_state(new_plan, old_plan, run.settings.repo)
-    new_body = cs.master_body(carried, label)
-    if new_body == body:
-        return
-    if len(new_body) > cs.ISSUE_BODY_LIMIT:
+    outcome: dict[str, Any] = {}  # what the body as re-read just before the write called for
+
+    def republish(body: str) -> str:
+        outcome.clear()
+        _label, recorded, old_plan = cs.split_master_body(body)
+        if cs.master_edited(body) and not force:
+            outcome["refused"] = body
+            return body
+        if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
+            return body  # same items and text: the boxes there are sync's business
+        new_body = cs.master_body(carry_state(new_plan, old_plan, run.settings.repo), label)
+        if len(new_body) > cs.ISSUE_BODY_LIMIT:
+            outcome["too_long"] = len(new_body)
+            return body
+        outcome["published"] = new_body != body
+        return new_body
+
+    cs.write_issue_body(client, number, republish)
+    if "refused" in outcome:
+        refuse(reporter, number, outcome["refused"])
+    elif "too_long" in outcome:
         reporter.fail(
-            f"the plan is too long for an issue body ({len(new_body)} characters, GitHub takes "
-            f"{cs.ISSUE_BODY_LIMIT}); split it into several plans"
+            f"the plan is too long for an issue body ({outcome['too_long']} characters, GitHub "
+            f"takes {cs.ISSUE_BODY_LIMIT}); split it into several plans"
         )
-        return
-    client.apply_issue_update(number, {"body": new_body})
-    reporter.info(f"published {label} to master checklist #{number}")
+    elif outcome.get("published"):
+        reporter.info(f"published {label} to master checklist #{number}")
 
 
 def carry_state(new_plan: str, old_plan: str, repo: str) -> str:

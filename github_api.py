@@ -6,13 +6,16 @@ Reads are `fetch_*`, writes are `apply_*`; every fault GitHub can answer becomes
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import math
 import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import click
 import requests
@@ -28,6 +31,7 @@ CREATES_PER_HOUR = 500
 RETRIES = 4  # transient faults (5xx, dropped connections) retried with backoff
 BACKOFF = 0.5  # seconds, doubled after every retry
 MAX_RATE_WAIT = 900.0  # seconds we wait for a rate limit to lift before giving up
+MAX_ISSUE_NUMBER = 2**31 - 1  # GraphQL's Int is 32-bit: a bigger number fails the whole query
 
 
 # ---------------------------------------------------------------------------
@@ -54,16 +58,23 @@ class ConfigError(ToolError):
     exit_code = 2
 
 
+class NotGitHubAPI(ConfigError):
+    """The server at the API URL answers, but not as GitHub's API does: a proxy's login page,
+    the web UI, an answer cut short, a list where GitHub sends an object.
+    """
+
+
 class GitHubUnavailable(ToolError):
     """GitHub kept failing (5xx, dropped connections, rate limits) after every retry."""
 
 
 class NotFound(ToolError):
-    """An object GitHub says does not exist (404) or is gone (410)."""
+    """An object GitHub says does not exist (404) or is gone (410); `answer` is the body."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, answer: Any = None) -> None:
         super().__init__(message)
         self.status = status
+        self.answer = answer
 
 
 class CreateUncertain(ToolError):
@@ -82,19 +93,24 @@ def register_secret(secret: str) -> None:
         _SECRETS.add(secret)
 
 
-def remove_secrets(text: str) -> str:
-    """Remove every known token from text about to be written (a plan, an issue body): a
-    server that echoes the token into a URL must not get it committed. Token-shaped text the
-    user wrote stays theirs."""
+def redact(text: str) -> str:
+    """Remove every known token (and anything shaped like a GitHub token) from output."""
+    text = scrub(text)
+    return re.sub(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b", "***", text)
+
+
+def scrub(text: str) -> str:
+    """Text to be written to GitHub, without our tokens: a server that echoes one (in an
+    `html_url`, a `Link`) must not get it published. Only known secrets go: anything else
+    that looks like a token is the user's text, written as it is.
+    """
     for secret in _SECRETS:
         text = text.replace(secret, "***")
     return text
 
 
-def redact(text: str) -> str:
-    """Remove every known token (and anything shaped like a GitHub token) from output."""
-    text = remove_secrets(text)
-    return re.sub(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b", "***", text)
+def _scrub_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
 
 
 def _message(exc: GithubException) -> str:
@@ -124,7 +140,7 @@ def _is_rate_limited(exc: GithubException) -> bool:
     )
 
 
-def _rate_wait(exc: GithubException) -> float:
+def _rate_wait(exc: GithubException, now: float) -> float:
     headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
     if "retry-after" in headers:
         try:
@@ -133,10 +149,59 @@ def _rate_wait(exc: GithubException) -> float:
             pass
     if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
         try:
-            return max(float(headers["x-ratelimit-reset"]) - time.time(), 0.0) + 1
+            return max(float(headers["x-ratelimit-reset"]) - now, 0.0) + 1
         except ValueError:
             pass
     return 60.0  # GitHub's advice for a secondary limit without Retry-After
+
+
+# ---------------------------------------------------------------------------
+# Retry policy: what to do after one failed attempt, decided without I/O (the seam
+# gidgethub's sansio module has), so every case is a row of a table test.
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send the request again after a backoff pause (a transient fault)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Send the request again once GitHub's rate limit has lifted."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Fail:
+    """Stop. `why`: "rate limit" (still in force after the longest wait), "answer" (GitHub's
+    answer stands), "uncertain" (a write got no answer: it may have happened), "unreachable".
+    """
+
+    why: str
+
+
+Step = Retry | Wait | Fail
+NETWORK_ERRORS = (requests.exceptions.RequestException, ConnectionError, OSError)
+
+
+def retry_step(error: Exception, attempt: int, waited: float, idempotent: bool, now: float) -> Step:
+    """After attempt number `attempt` (from 1) failed with `error`, `waited` seconds of rate
+    limit waits so far; `idempotent`: sending the request twice does no harm.
+    """
+    if isinstance(error, GithubException):
+        if _is_rate_limited(error):
+            # a rate-limited request was not carried out: waiting and resending is always safe
+            pause = _rate_wait(error, now)
+            return Fail("rate limit") if waited + pause > MAX_RATE_WAIT else Wait(pause)
+        if error.status >= 500 and idempotent and attempt <= RETRIES:
+            return Retry(BACKOFF * 2 ** (attempt - 1))
+        return Fail("answer")
+    if idempotent and attempt <= RETRIES:
+        return Retry(BACKOFF * 2 ** (attempt - 1))
+    return Fail("unreachable" if idempotent else "uncertain")
 
 
 # ---------------------------------------------------------------------------
@@ -146,7 +211,6 @@ def _rate_wait(exc: GithubException) -> float:
 @dataclass
 class RequestLog(logging.Handler):
     count: int = 0
-    writes: int = 0
     echo: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -158,8 +222,6 @@ class RequestLog(logging.Handler):
             return
         verb, url, status = args[0], args[3], args[6]
         self.count += 1
-        if verb != "GET" and not str(url).endswith("/graphql"):
-            self.writes += 1
         if self.echo is not None:
             self.echo(redact(f"{verb} {url} -> {status}"))
 
@@ -237,11 +299,13 @@ class IssueState:
     )  # (repo, number, html url) of the merged PR that closed it
 
 
-# An item may link an issue or a pull request; both come back in one shape.
+# An item may link an issue or a pull request; both come back in one shape. GitHub's published
+# schema reads a duplicate as NOT_PLANNED unless asked `stateReason(enableDuplicate: true)`.
+ENABLE_DUPLICATE = "(enableDuplicate: true)"
 _STATE_FIELDS = """
   __typename
   ... on Issue {
-    number url state stateReason repository { nameWithOwner }
+    number url state stateReason{duplicates} repository { nameWithOwner }
     timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
       nodes { ... on ClosedEvent { closer {
         __typename
@@ -254,7 +318,11 @@ _STATE_FIELDS = """
 
 
 class GitHubClient:
-    """A PyGithub connection to one repository with retries, pacing and request counting."""
+    """A PyGithub connection to one repository with retries, pacing and request counting.
+
+    `notice` hears what the user should know while it happens (a rate-limit wait);
+    `verbose` hears request-level detail (every request, every retry).
+    """
 
     def __init__(
         self,
@@ -264,6 +332,7 @@ class GitHubClient:
         *,
         write_interval: float = 1.0,
         verbose: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         token_source: str = "",
@@ -272,7 +341,10 @@ class GitHubClient:
         self.token_source = token_source or "GITHUB_TOKEN"
         self.repo_name = repo
         self.api_url = api_url.rstrip("/")
+        self.host = urlsplit(self.api_url).netloc or self.api_url
         self.sleep = sleep
+        self.verbose = verbose
+        self.notice = notice
         self.pacer = WritePacer(write_interval, sleep=sleep)
         self.log = RequestLog(echo=verbose)
         self.failed_attempts = 0
@@ -295,7 +367,7 @@ class GitHubClient:
             seconds_between_writes=None,
         )
         self.requester = self.gh.requester
-        self._repo: Any = None
+        self.ask_duplicates = True  # False once the server refused stateReason(enableDuplicate:)
 
     # -- plumbing -----------------------------------------------------------
 
@@ -316,7 +388,6 @@ class GitHubClient:
 
     def call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Run one API call; wait out rate limits, retry transient faults when safe."""
-        delay = BACKOFF
         waited = 0.0
         attempt = 0
         while True:
@@ -324,35 +395,56 @@ class GitHubClient:
             try:
                 return fn()
             except GithubException as exc:
-                if _is_rate_limited(exc):
-                    pause = _rate_wait(exc)
-                    if waited + pause > MAX_RATE_WAIT:
-                        raise GitHubUnavailable(
-                            f"{what}: GitHub rate limit still in force after waiting "
-                            f"{waited:.0f}s; rerun later (nothing half-written)"
-                        ) from None
-                    waited += pause
-                    self.sleep(pause)
-                    continue
-                if exc.status >= 500 and idempotent and attempt <= RETRIES:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                raise self._translate(what, exc) from None
-            except (requests.exceptions.RequestException, ConnectionError, OSError) as exc:
+                error: Exception = exc
+            except json.JSONDecodeError:
+                raise self.not_github() from None  # an answer cut short
+            except NETWORK_ERRORS as exc:
                 self.failed_attempts += 1
-                if idempotent and attempt <= RETRIES:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                if not idempotent:
-                    raise CreateUncertain(
-                        f"{what}: no answer from GitHub ({type(exc).__name__})"
-                    ) from None
-                raise GitHubUnavailable(
-                    f"{what}: GitHub did not answer after {attempt} attempts "
-                    f"({type(exc).__name__}); check the network and rerun"
-                ) from None
+                error = exc
+            step = retry_step(error, attempt, waited, idempotent, time.time())
+            if isinstance(step, Fail):
+                raise self._failure(what, error, step, attempt, waited) from None
+            if isinstance(step, Wait):
+                waited += step.seconds
+                until = time.strftime("%H:%M:%S", time.localtime(time.time() + step.seconds))
+                self._tell(
+                    self.notice,
+                    f"waiting {math.ceil(step.seconds)} s for GitHub's rate limit, until {until}",
+                )
+            else:
+                self._tell(
+                    self.verbose,
+                    f"{what}: {self._describe(error)}; retry {attempt} of {RETRIES} in "
+                    f"{step.seconds:g} s",
+                )
+            self.sleep(step.seconds)
+
+    @staticmethod
+    def _tell(listener: Callable[[str], None] | None, message: str) -> None:
+        if listener is not None:
+            listener(redact(message))
+
+    def _describe(self, error: Exception) -> str:
+        if isinstance(error, GithubException):
+            return f"{error.status} {_message(error)}"
+        return f"no answer from {self.host} ({type(error).__name__})"
+
+    def _failure(
+        self, what: str, error: Exception, step: Fail, attempt: int, waited: float
+    ) -> ToolError:
+        if step.why == "rate limit":
+            return GitHubUnavailable(
+                f"{what}: GitHub rate limit still in force after waiting {waited:.0f}s; rerun "
+                "later (nothing half-written)"
+            )
+        if isinstance(error, GithubException):
+            return self._translate(what, error)
+        if step.why == "uncertain":
+            return CreateUncertain(f"{what}: no answer from {self.host} ({type(error).__name__})")
+        return GitHubUnavailable(
+            f"{what}: could not reach {self.host} after {attempt} attempts "
+            f"({type(error).__name__}); check the network and rerun"
+        )
 
     def _translate(self, what: str, exc: GithubException) -> ToolError:
         message = _message(exc)
@@ -368,15 +460,26 @@ class GitHubClient:
                 "issues write access to the repository"
             )
         if status in (404, 410):
-            return NotFound(f"{what}: {message} ({status})", status)
+            return NotFound(f"{what}: {message} ({status})", status, exc.data)
         if status >= 500:
             return GitHubUnavailable(
                 f"{what}: GitHub kept failing ({status} {message}); rerun later"
             )
         return Rejected(f"{what}: GitHub refused it ({status} {message})")
 
-    def raw(self, verb: str, url: str, **kwargs: Any) -> tuple[dict[str, Any], Any]:
-        return self.requester.requestJsonAndCheck(verb, url, **kwargs)
+    def not_github(self) -> NotGitHubAPI:
+        return NotGitHubAPI(
+            f"the server at {self.host} did not answer like GitHub's API: check GITHUB_API_URL"
+        )
+
+    def raw(
+        self, verb: str, url: str, *, shape: type = dict, **kwargs: Any
+    ) -> tuple[dict[str, Any], Any]:
+        """One request; its answer must be JSON of `shape` (an object, or a list of them)."""
+        headers, data = self.requester.requestJsonAndCheck(verb, url, **kwargs)
+        if not _has_shape(data, shape):
+            raise self.not_github()
+        return headers, data
 
     # -- reads ----------------------------------------------------------------
 
@@ -387,7 +490,11 @@ class GitHubClient:
                 f"reading repository {self.repo_name}",
                 lambda: self.raw("GET", f"/repos/{self.repo_name}"),
             )
-        except NotFound:
+        except NotFound as exc:
+            # a GITHUB_API_URL with a wrong path answers 404 too: blame the repository and the
+            # token only when the server is GitHub's API
+            if not github_error(exc.answer) or not self._answers_at_root():
+                raise self.not_github() from None
             raise ConfigError(
                 f"repository {self.repo_name} not found, or the token cannot see it: check "
                 "--repo / GITHUB_REPOSITORY and the token's access"
@@ -398,11 +505,20 @@ class GitHubClient:
             )
         return data
 
-    def fetch_issue(self, number: int, repo: str | None = None) -> dict[str, Any]:
-        repo = repo or self.repo_name
+    def _answers_at_root(self) -> bool:
+        """Whether the API URL's root answers (GitHub's API lists its endpoints there)."""
+        try:
+            self.call("reading the API root", lambda: self.raw("GET", "/"))
+        except (NotFound, NotGitHubAPI):
+            return False
+        except ToolError:
+            return True  # unsure (a 5xx, the network): the repository message it is
+        return True
+
+    def fetch_issue(self, number: int) -> dict[str, Any]:
         _, data = self.call(
-            f"reading issue {repo}#{number}",
-            lambda: self.raw("GET", f"/repos/{repo}/issues/{number}"),
+            f"reading issue {self.repo_name}#{number}",
+            lambda: self.raw("GET", f"/repos/{self.repo_name}/issues/{number}"),
         )
         return data
 
@@ -414,7 +530,7 @@ class GitHubClient:
             target = next_url
             query = parameters
             headers, data = self.call(
-                what, lambda t=target, q=query: self.raw("GET", t, parameters=q)
+                what, lambda t=target, q=query: self.raw("GET", t, shape=list, parameters=q)
             )
             yield data
             next_url = _next_link(headers.get("link", ""))
@@ -438,6 +554,7 @@ class GitHubClient:
             lambda: self.raw(
                 "GET",
                 f"/repos/{self.repo_name}/issues",
+                shape=list,
                 parameters={
                     "state": "all",
                     "sort": "created",
@@ -459,8 +576,6 @@ class GitHubClient:
         return comments
 
     def fetch_label(self, name: str) -> dict[str, Any] | None:
-        from urllib.parse import quote
-
         try:
             _, data = self.call(
                 f"reading label {name!r}",
@@ -489,53 +604,48 @@ class GitHubClient:
     ) -> dict[tuple[str, int], IssueState | None]:
         """State, reason and closing PR of many issues: one GraphQL query per 100 issues.
 
-        A missing issue (deleted, or never existed) maps to None.
+        A missing issue (deleted, or never existed) maps to None, and so does a number past
+        MAX_ISSUE_NUMBER, which no issue has: asked for, it would fail the query of the others.
         """
         result: dict[tuple[str, int], IssueState | None] = {}
         unique = list(dict.fromkeys((repo.lower(), number) for repo, number in refs))
+        result.update(dict.fromkeys(k for k in unique if k[1] > MAX_ISSUE_NUMBER))
+        unique = [k for k in unique if k[1] <= MAX_ISSUE_NUMBER]
         for start in range(0, len(unique), PAGE_SIZE):
-            batch = unique[start : start + PAGE_SIZE]
-            by_repo: dict[str, list[int]] = {}
-            for repo, number in batch:
-                by_repo.setdefault(repo, []).append(number)
-            parts = []
-            aliases: dict[str, tuple[str, dict[str, tuple[str, int]]]] = {}
-            for r_index, (repo, numbers) in enumerate(by_repo.items()):
-                owner, name = repo.split("/", 1)
-                fields = []
-                issue_aliases: dict[str, tuple[str, int]] = {}
-                for number in numbers:
-                    alias = f"i{number}"
-                    issue_aliases[alias] = (repo, number)
-                    fields.append(
-                        f"{alias}: issueOrPullRequest(number: {number}) {{{_STATE_FIELDS}}}"
-                    )
-                r_alias = f"r{r_index}"
-                aliases[r_alias] = (repo, issue_aliases)
-                parts.append(
-                    f"{r_alias}: repository(owner: {_gql_string(owner)}, "
-                    f"name: {_gql_string(name)}) {{ {' '.join(fields)} }}"
-                )
-            query = "query { " + " ".join(parts) + " }"
-            _, data = self.call("reading issue states", lambda q=query: self._graphql(q))
-            payload = data.get("data") or {}
-            errors = [e for e in data.get("errors") or [] if e.get("type") != "NOT_FOUND"]
-            if errors and not payload:
-                raise GitHubUnavailable(
-                    "reading issue states: GitHub's GraphQL API answered "
-                    + redact(str(errors[0].get("message", errors[0])))
-                )
-            for r_alias, (_repo, issue_aliases) in aliases.items():
-                repo_data = payload.get(r_alias) or {}
-                for alias, key in issue_aliases.items():
-                    node = repo_data.get(alias)
-                    result[key] = _issue_state(node) if node else None
+            result.update(self._fetch_state_batch(unique[start : start + PAGE_SIZE]))
+        return result
+
+    def _fetch_state_batch(
+        self, batch: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], IssueState | None]:
+        query, aliases = state_query(batch, duplicates=self.ask_duplicates)
+        _, data = self.call("reading issue states", lambda: self._graphql(query))
+        if self.ask_duplicates and _rejects_enable_duplicate(data):
+            # a server whose schema dropped the argument (where a duplicate reads DUPLICATE
+            # anyway): ask again without it, and never with it again on this connection
+            self.ask_duplicates = False
+            return self._fetch_state_batch(batch)
+        payload = data.get("data") or {}
+        errors = [e for e in data.get("errors") or [] if e.get("type") != "NOT_FOUND"]
+        if errors and not payload:
+            raise GitHubUnavailable(
+                "reading issue states: GitHub's GraphQL API answered "
+                + redact(str(errors[0].get("message", errors[0])))
+            )
+        result: dict[tuple[str, int], IssueState | None] = {}
+        for r_alias, issue_aliases in aliases.items():
+            repo_data = payload.get(r_alias) or {}
+            for alias, key in issue_aliases.items():
+                node = repo_data.get(alias)
+                result[key] = _issue_state(node) if node else None
         return result
 
     def _graphql(self, query: str) -> tuple[dict[str, Any], Any]:
         headers, data = self.raw(
             "POST", self.requester.graphql_url, input={"query": query, "variables": {}}
         )
+        if not _graphql_shaped(data):
+            raise self.not_github()
         if any(e.get("type") == "RATE_LIMITED" for e in data.get("errors") or ()):
             # GraphQL reports its rate limit in a 200 answer: wait it out like a REST 403
             raise GithubException(403, {"message": "GraphQL API rate limit exceeded"}, headers)
@@ -545,6 +655,7 @@ class GitHubClient:
 
     def apply_create_issue(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create an issue. Never retried here: the caller looks for it first (see SPEC)."""
+        payload = _scrub_fields(payload)
         self.pacer.wait()
         _, data = self.call(
             f"creating issue {payload['title']!r}",
@@ -553,25 +664,35 @@ class GitHubClient:
         )
         return data
 
-    def apply_issue_update(self, number: int, fields: dict[str, Any]) -> dict[str, Any]:
-        self.pacer.wait()  # GitHub asks for a pause between any two writes
-        # an edit sends the whole field again, so re-sending it after a 5xx is safe
-        _, data = self.call(
-            f"updating issue #{number}",
-            lambda: self.raw("PATCH", f"/repos/{self.repo_name}/issues/{number}", input=fields),
-        )
-        return data
+    def apply_body_update(self, number: int, update: Callable[[str], str]) -> None:
+        """Pace, then re-read the issue body, apply `update` to it and write the result at
+        once: an edit made on GitHub during the pause is in what `update` sees. A retried
+        write (after a 5xx or a rate-limit wait) re-reads and re-applies too, never sending a
+        body read before the pause. Nothing is written when `update` changes nothing.
+        """
+        url = f"/repos/{self.repo_name}/issues/{number}"
 
-    def apply_comment(self, number: int, body: str) -> dict[str, Any]:
+        def attempt() -> None:
+            self.pacer.wait()  # GitHub asks for a pause between any two writes
+            _, issue = self.raw("GET", url)
+            old = issue.get("body") or ""
+            new = scrub(update(old))
+            if new != old:
+                self.raw("PATCH", url, input={"body": new})
+
+        self.call(f"updating issue #{number}", attempt)
+
+    def apply_comment(self, number: int, body: str) -> None:
         self.pacer.wait()
-        _, data = self.call(
+        self.call(
             f"commenting on #{number}",
             lambda: self.raw(
-                "POST", f"/repos/{self.repo_name}/issues/{number}/comments", input={"body": body}
+                "POST",
+                f"/repos/{self.repo_name}/issues/{number}/comments",
+                input={"body": scrub(body)},
             ),
             idempotent=False,
         )
-        return data
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes
@@ -583,7 +704,7 @@ class GitHubClient:
                 lambda: self.raw(
                     "POST",
                     f"/repos/{self.repo_name}/labels",
-                    input={"name": name, "color": color, "description": description},
+                    input=_scrub_fields({"name": name, "color": color, "description": description}),
                 ),
             )
 
@@ -603,6 +724,63 @@ class GitHubClient:
             # 100-sub-issue limit) is the caller's to report
             if "duplicate sub-issues" not in exc.format_message():
                 raise
+
+
+def github_error(answer: Any) -> bool:
+    """Whether an error answer is GitHub's JSON (`{"message": …, "documentation_url": …}`)."""
+    return (
+        isinstance(answer, dict)
+        and isinstance(answer.get("message"), str)
+        and "documentation_url" in answer
+    )
+
+
+def _has_shape(data: Any, shape: type) -> bool:
+    if shape is list:
+        return isinstance(data, list) and all(isinstance(item, dict) for item in data)
+    # PyGithub hands a body that is not JSON (an HTML page) over as {"data": text}
+    return isinstance(data, dict) and not isinstance(data.get("data"), str)
+
+
+def _graphql_shaped(data: dict[str, Any]) -> bool:
+    errors = data.get("errors")
+    return (
+        ("data" in data or "errors" in data)
+        and isinstance(data.get("data"), dict | None)
+        and isinstance(errors, list | None)
+        and all(isinstance(error, dict) for error in errors or ())
+    )
+
+
+def state_query(
+    batch: list[tuple[str, int]], *, duplicates: bool
+) -> tuple[str, dict[str, dict[str, tuple[str, int]]]]:
+    """The GraphQL query for a batch of (repo, number), and the aliases its answer uses."""
+    fields = _STATE_FIELDS.replace("{duplicates}", ENABLE_DUPLICATE if duplicates else "")
+    by_repo: dict[str, list[int]] = {}
+    for repo, number in batch:
+        by_repo.setdefault(repo, []).append(number)
+    parts = []
+    aliases: dict[str, dict[str, tuple[str, int]]] = {}
+    for r_index, (repo, numbers) in enumerate(by_repo.items()):
+        owner, name = repo.split("/", 1)
+        r_alias = f"r{r_index}"
+        aliases[r_alias] = {f"i{number}": (repo, number) for number in numbers}
+        issues = " ".join(
+            f"i{number}: issueOrPullRequest(number: {number}) {{{fields}}}" for number in numbers
+        )
+        parts.append(
+            f"{r_alias}: repository(owner: {_gql_string(owner)}, name: {_gql_string(name)}) "
+            f"{{ {issues} }}"
+        )
+    return "query { " + " ".join(parts) + " }", aliases
+
+
+def _rejects_enable_duplicate(data: dict[str, Any]) -> bool:
+    # GitHub: "Field 'stateReason' doesn't accept argument 'enableDuplicate'"
+    return not data.get("data") and any(
+        "enableDuplicate" in str(error.get("message", "")) for error in data.get("errors") or ()
+    )
 
 
 def _gql_string(value: str) -> str:

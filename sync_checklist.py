@@ -16,7 +16,7 @@ import click
 
 import checklist_parser as cp
 import checklist_source as cs
-from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
+from github_api import MAX_ISSUE_NUMBER, ConfigError, GitHubClient, IssueState, NotFound, ToolError
 from report import Reporter, echo_diff, output_options, unified_diff, write_step_summary
 
 # ---------------------------------------------------------------------------
@@ -38,6 +38,11 @@ def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decis
     assert item.issue is not None
     target, number = item.issue.key(repo)
     where = f"line {item.line_no} {item.text!r}: issue {short_ref(item.issue, repo)}"
+    if number > MAX_ISSUE_NUMBER:
+        return Decision(
+            warning=f"{where} is out of range (GitHub's issue numbers stop at "
+            f"{MAX_ISSUE_NUMBER}); fix the link (line left unchanged)"
+        )
     if state is None:
         return Decision(warning=f"{where} not found (deleted, or no access); line left unchanged")
     if state.repo.lower() != target or state.number != number:
@@ -264,6 +269,7 @@ def run_sync(
         write_interval=settings.write_interval,
         verbose=reporter.debug if reporter.verbose else None,
         token_source=settings.token_source,
+        notice=reporter.info,
     )
     try:
         code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)

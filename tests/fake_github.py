@@ -43,6 +43,15 @@ FAULT_KINDS = (
     "latency",
     "drop",
     "apply_then_drop",
+    # a 200 that is not GitHub's API (a proxy's login page, GITHUB_API_URL at the web UI):
+    "html",  # an HTML page
+    "truncated",  # the real answer's JSON, cut in half
+    "wrong_shape",  # the real answer in the other JSON shape: an object in a list, a list in
+    # an object
+)
+LOGIN_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
+    b'<body><form action="/login" method="post"></form></body></html>\n'
 )
 STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
 SECONDARY_MESSAGE = (
@@ -366,6 +375,7 @@ class _Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as it is instead of `body` as JSON
 
 
 @dataclass
@@ -485,6 +495,11 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.faults_fired: list[FiredFault] = []
         self.latency = 0.0
+        # a hostile server: every issue's html_url carries the token (as a proxy that echoes
+        # the Authorization header into links would)
+        self.echo_token = False
+        # False: a GraphQL schema without stateReason(enableDuplicate:) (see fake_graphql)
+        self.duplicate_argument = True
         self.quiet = True
         self._port = port
         self._lock = threading.RLock()
@@ -836,6 +851,8 @@ class FakeGitHub:
 
     def _fault_response(self, fault: Fault, request_id: str, path: str) -> _Response:
         resource = self._resource(path)
+        if fault.kind == "html":
+            return self._not_the_api("html", _Response(200))
         if fault.kind == "secondary_rate_limit":
             error = _HTTPError(
                 403,
@@ -906,6 +923,7 @@ class FakeGitHub:
             "status",
             "secondary_rate_limit",
             "primary_rate_limit",
+            "html",  # the login page of a proxy: the request never reached GitHub
         ):
             response = self._fault_response(fault, request_id, path)
             with self._lock:
@@ -920,8 +938,21 @@ class FakeGitHub:
                 rate = {k: v for k, v in response.headers.items() if k.startswith("x-ratelimit")}
                 response = self._fault_response(fault, request_id, path)
                 response.headers = {**rate, **response.headers}
+            if fault is not None and fault.kind in ("truncated", "wrong_shape"):
+                response = self._not_the_api(fault.kind, response)
         self._log(method, path, query, response.status, body, fault)
         self._write(handler, method, response, request_id)
+
+    @staticmethod
+    def _not_the_api(kind: str, response: _Response) -> _Response:
+        """A 200 that some other server (a proxy, the web UI) would send in place of `response`."""
+        if kind == "html":
+            return _Response(200, raw=LOGIN_PAGE, headers={"Content-Type": "text/html"})
+        if kind == "truncated":
+            payload = json.dumps(response.body).encode()
+            return _Response(200, raw=payload[: len(payload) // 2], headers=response.headers)
+        body = [response.body] if isinstance(response.body, dict) else {"items": response.body}
+        return _Response(200, body, response.headers)
 
     def _log(
         self,
@@ -950,7 +981,9 @@ class FakeGitHub:
 
     @staticmethod
     def _write(handler: _Handler, method: str, response: _Response, request_id: str) -> None:
-        if response.body is None or response.status in (204, 304):
+        if response.raw is not None:
+            payload = response.raw
+        elif response.body is None or response.status in (204, 304):
             payload = b""
         else:
             payload = json.dumps(response.body, ensure_ascii=False).encode()
@@ -1060,6 +1093,8 @@ class FakeGitHub:
         method = "GET" if call.method == "HEAD" else call.method
         if path == "/graphql" and method == "POST":
             return self._graphql(call)
+        if path == "/" and method == "GET":
+            return _Response(200, self._j_root())
         if path == "/user" and method == "GET":
             return _Response(200, self._j_private_user(call.user))
         if path == "/rate_limit" and method == "GET":
@@ -1314,6 +1349,16 @@ class FakeGitHub:
     def _api(self, path: str) -> str:
         return f"{self.url}{path}"
 
+    def _j_root(self) -> dict[str, str]:
+        """GET /: the API's index of endpoints (a few of GitHub's)."""
+        return {
+            "current_user_url": self._api("/user"),
+            "issues_url": self._api("/issues"),
+            "rate_limit_url": self._api("/rate_limit"),
+            "repository_url": self._api("/repos/{owner}/{repo}"),
+            "user_url": self._api("/users/{user}"),
+        }
+
     def _j_user(self, user: _User) -> dict[str, Any]:
         api = self._api(f"/users/{user.login}")
         return {
@@ -1547,7 +1592,8 @@ class FakeGitHub:
 
     def _html_issue(self, issue: _Issue) -> str:
         kind = "pull" if issue.pull else "issues"
-        return f"{GITHUB_HTML}/{issue.repo.full_name}/{kind}/{issue.number}"
+        url = f"{GITHUB_HTML}/{issue.repo.full_name}/{kind}/{issue.number}"
+        return f"{url}?access_token={self.token}" if self.echo_token else url
 
     def _j_issue(self, issue: _Issue, *, full: bool = False) -> dict[str, Any]:
         repo = issue.repo

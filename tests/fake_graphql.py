@@ -35,6 +35,15 @@ _DUPLICATE_NOTE = (
     "The state reason for duplicate issue is now returned by default. Removal on 2025-10-01 UTC."
 )
 
+# GitHub's published schema (the octokit schema package of 2025-12-31): a duplicate reads
+# NOT_PLANNED unless the query asks `stateReason(enableDuplicate: true)`. Other copies of the
+# schema deprecate the argument, to be removed: FakeGitHub.duplicate_argument = False serves
+# a schema without it, where a duplicate reads DUPLICATE.
+_ENABLE_DUPLICATE = """(
+    "Whether or not to return state reason for duplicates"
+    enableDuplicate: Boolean = false
+  )"""
+
 SDL = f"""
 scalar BigInt
 scalar DateTime
@@ -153,8 +162,7 @@ type Issue implements Closable & Labelable & Node & RepositoryNode & UniformReso
   repository: Repository!
   resourcePath: URI!
   state: IssueState!
-  stateReason(enableDuplicate: Boolean = false): IssueStateReason
-    @deprecated(reason: "{_DUPLICATE_NOTE}")
+  stateReason{_ENABLE_DUPLICATE}: IssueStateReason
   subIssues({_PAGE_ARGS}): IssueConnection!
   subIssuesSummary: SubIssuesSummary!
   timelineItems(
@@ -309,6 +317,7 @@ type IssueTimelineItemsEdge {{ cursor: String! node: IssueTimelineItems }}
 """
 
 SCHEMA = build_schema(SDL)
+SCHEMA_WITHOUT_ENABLE_DUPLICATE = build_schema(SDL.replace(_ENABLE_DUPLICATE, "", 1))
 
 _INTERNAL_ERROR = (
     "Something went wrong while executing your query. This may be the result of a timeout, "
@@ -612,6 +621,13 @@ def _state_reason(reason: str | None) -> str | None:
     return reason.upper() if reason else None
 
 
+def _issue_state_reason(issue: Any, info: Any, enableDuplicate: bool | None = None) -> Any:
+    # None: the schema has no such argument, and duplicates read as what they are
+    if issue.state_reason == "duplicate" and enableDuplicate is False:
+        return "NOT_PLANNED"
+    return _state_reason(issue.state_reason)
+
+
 def _closable_fields() -> dict[str, Resolver]:
     return {
         "closed": lambda i, info: i.state == "closed",
@@ -689,7 +705,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "milestone": lambda i, info: i.milestone,
         "parent": lambda i, info: i.parent,
         "state": lambda i, info: i.state.upper(),
-        "stateReason": lambda i, info, enableDuplicate=False: _state_reason(i.state_reason),
+        "stateReason": _issue_state_reason,
         "subIssues": lambda i, info, **a: _connection(
             [c for c in i.children if not c.deleted], a, "subIssues"
         ),
@@ -871,11 +887,14 @@ def execute_graphql(
         document = parse(query)
     except GraphQLError as error:
         return {"errors": [_format_error(error)]}
-    problems = validate(SCHEMA, document)
+    schema = (
+        SCHEMA if getattr(fake, "duplicate_argument", True) else SCHEMA_WITHOUT_ENABLE_DUPLICATE
+    )
+    problems = validate(schema, document)
     if problems:
         return {"errors": [_format_error(problem) for problem in problems]}
     result = execute(
-        SCHEMA,
+        schema,
         document,
         context_value=_Context(fake, viewer),
         variable_values=variables,

@@ -676,6 +676,31 @@ def test_apply_then_status_creates_the_issue_and_answers_502(fake_github):
     assert fake_github.faults_fired[0].kind == "apply_then_status"
 
 
+def test_answers_that_are_not_githubs_api(fake_github):
+    fake_github.inject("html", method="POST", path=r"/issues$")
+    page = call(fake_github, "POST", "/repos/octo/plan/issues", json={"title": "Not created"})
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html"
+    assert page.text.startswith("<!DOCTYPE html>")
+    assert fake_github.issues(REPO) == []  # a proxy's page: the request never reached GitHub
+    fake_github.inject("truncated", method="GET", path=r"/repos/octo/plan$")
+    cut = call(fake_github, "GET", "/repos/octo/plan")
+    assert cut.status_code == 200 and cut.text.startswith('{"id": ')
+    with pytest.raises(ValueError):
+        cut.json()
+    fake_github.inject("wrong_shape", method="GET", path=r"/repos/octo/plan$")
+    fake_github.inject("wrong_shape", method="GET", path=r"/issues$")
+    assert call(fake_github, "GET", "/repos/octo/plan").json()[0]["full_name"] == REPO
+    assert call(fake_github, "GET", "/repos/octo/plan/issues").json() == {"items": []}
+    assert [f.kind for f in fake_github.faults_fired] == ["html", "truncated", *["wrong_shape"] * 2]
+
+
+def test_the_fake_can_echo_the_token_into_html_urls(fake_github):
+    number = fake_github.create_issue(REPO, "t")["number"]
+    fake_github.echo_token = True
+    url = call(fake_github, "GET", f"/repos/octo/plan/issues/{number}").json()["html_url"]
+    assert url == f"https://github.com/octo/plan/issues/{number}?access_token={fake_github.token}"
+
+
 def test_pygithub_default_retry_resends_a_create_after_a_502(fake_github):
     # The trap the spec warns about: GitHub may have created the issue before answering 502.
     fake_github.inject("apply_then_status", method="POST", path=r"/issues$")
@@ -1181,3 +1206,23 @@ def test_json_matches_githubs_openapi_models(fake_github, what, method, path, mo
         instance = cls.model_validate_json(json.dumps(item), strict=True)
         problems += unknown_keys(instance, item, f"{what}[{index}]:{cls.__name__}")
     assert problems == []
+
+
+def test_duplicates_follow_the_published_schema_or_one_without_the_argument(fake_github):
+    fake_github.create_issue(REPO, "Duplicate")
+    fake_github.close_issue(REPO, 1, "duplicate")
+    ask = 'query { repository(owner: "octo", name: "plan") { issue(number: 1) { %s } } }'
+    reason = {
+        field: graphql(fake_github, ask % field)["data"]["repository"]["issue"]["stateReason"]
+        for field in ("stateReason", "stateReason(enableDuplicate: true)")
+    }
+    assert reason == {
+        "stateReason": "NOT_PLANNED",
+        "stateReason(enableDuplicate: true)": "DUPLICATE",
+    }
+    fake_github.duplicate_argument = False
+    plain = graphql(fake_github, ask % "stateReason")["data"]["repository"]["issue"]
+    assert plain == {"stateReason": "DUPLICATE"}
+    refused = graphql(fake_github, ask % "stateReason(enableDuplicate: true)")
+    assert "data" not in refused
+    assert "enableDuplicate" in refused["errors"][0]["message"]

@@ -966,7 +966,7 @@ def test_unreachable_github_is_one_line(cli: Cli) -> None:
     result = cli(plan, env=cli.env(GITHUB_API_URL="http://127.0.0.1:9"))
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(
-        "error: reading repository octo/plan: GitHub did not answer after 5 attempts "
+        "error: reading repository octo/plan: could not reach 127.0.0.1:9 after 5 attempts "
         "(ConnectionError); check the network and rerun\n"
     )
     assert "rate limit left unknown" in summary_line(result)
