@@ -10,6 +10,7 @@ import hashlib
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,17 +139,85 @@ def issue_body(cand: Candidate, master: int, plan: str | None) -> str:
     return "\n".join(lines)
 
 
+# who can write to the repository, as GitHub's listing says of each issue's author
+WRITER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
+def trusted_author(issue: dict[str, Any], me: str | None) -> bool:
+    """May the tool adopt this issue? Anyone can open an issue, so one that carries a plan's
+    marker or an item's title proves nothing by itself: only its author counts. Writers of the
+    repository, and the token's own user `me` (whose issues are the tool's, whatever the token
+    may do); `me` None is an integration's token (an App's, the workflow's GITHUB_TOKEN), whose
+    issues are its bot's: only an App installed on the repository can author as a bot there.
+    """
+    if issue.get("author_association") in WRITER_ASSOCIATIONS:
+        return True
+    user = issue.get("user") or {}
+    if me is None:
+        return user.get("type") == "Bot"
+    return str(user.get("login") or "").lower() == me.lower()
+
+
+@dataclass
+class Trust:
+    """`trusted_author` with the token's identity read once, only when an issue needs it (an
+    author the listing does not call a writer), and the outsiders' issues that were ignored.
+    """
+
+    fetch_login: Callable[[], str | None]
+    ignored: set[int] = field(default_factory=set)
+    _me: str | None = None
+    _known: bool = False
+
+    def learn(self, issue: dict[str, Any]) -> None:
+        """An issue this run created names the token's user: no request needed for it."""
+        login = (issue.get("user") or {}).get("login")
+        if not self._known and isinstance(login, str):
+            self._me, self._known = login, True
+
+    def __call__(self, issue: dict[str, Any]) -> bool:
+        if issue.get("author_association") in WRITER_ASSOCIATIONS:
+            return True
+        if not self._known:
+            self._me, self._known = self.fetch_login(), True
+        if trusted_author(issue, self._me):
+            return True
+        self.ignored.add(int(issue["number"]))
+        return False
+
+    def keep(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [issue for issue in issues if self(issue)]
+
+    def report(self, reporter: Reporter) -> None:
+        """One line, and no warning: an outsider must not be able to turn every run red."""
+        if self.ignored:
+            count = len(self.ignored)
+            reporter.info(
+                f"ignored {count} issue{'s' if count > 1 else ''} by outside authors that look "
+                f"like this plan's: {numbers_text(sorted(self.ignored))}"
+            )
+
+
+def numbers_text(numbers: list[int], limit: int = 20) -> str:
+    """`#5, #7`, cut after `limit` numbers: a message stays short however many there are."""
+    shown = ", ".join(f"#{n}" for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
 @dataclass
 class RepoIndex:
-    """The repository's issues, indexed for adoption: by our marker and by exact title."""
+    """The repository's issues, indexed for adoption: by our marker and by exact title.
+    Every lookup keeps only issues whose author `trust` accepts.
+    """
 
+    trust: Trust
     by_marker: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     by_title: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     marked: set[int] = field(default_factory=set)
 
     @classmethod
-    def build(cls, issues: list[dict[str, Any]]) -> RepoIndex:
-        index = cls()
+    def build(cls, issues: list[dict[str, Any]], trust: Trust) -> RepoIndex:
+        index = cls(trust)
         for issue in issues:
             match = ITEM_MARKER_RE.fullmatch(tool_marker(issue.get("body") or ""))
             if match:
@@ -163,6 +232,7 @@ class RepoIndex:
     ) -> tuple[str, list[dict[str, Any]]]:
         """("marker" | "title", candidates) — the issues this item may already have."""
         found = [i for i in self.by_marker.get((master, cand.key), []) if i["number"] not in taken]
+        found = self.trust.keep(found)
         if found:
             return "marker", found
         found = [
@@ -170,7 +240,7 @@ class RepoIndex:
             for i in self.by_title.get(cand.title, [])
             if i["number"] not in taken and i["number"] not in self.marked and i["number"] != master
         ]
-        return "title", found
+        return "title", self.trust.keep(found)
 
 
 def preview(text: str) -> str:
@@ -197,6 +267,10 @@ class Run:
     error_code: int = 0  # the worst exit code of an error that ended the batch early
     _milestone_number: int | None = None
     _labels_ready: bool = False
+    trust: Trust = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trust = Trust(self.client.fetch_login if self.client else lambda: None)
 
     def resolve_milestone(self) -> None:
         """Before any write: an unknown milestone is a usage error, not a half-done run."""
@@ -236,11 +310,14 @@ class Run:
         last: ToolError | None = None
         for _attempt in range(CREATE_ATTEMPTS):
             try:
-                return self.client.apply_create_issue(payload)
+                issue = self.client.apply_create_issue(payload)
+                self.trust.learn(issue)
+                return issue
             except (CreateUncertain, GitHubUnavailable) as exc:
                 last = exc
                 for issue in self.client.fetch_recent_issues():
-                    if marker in tool_marker(issue.get("body") or ""):
+                    # an outsider's issue may carry the marker too (it is in the public plan)
+                    if marker in tool_marker(issue.get("body") or "") and self.trust(issue):
                         return issue
         assert last is not None
         raise last
@@ -347,6 +424,8 @@ def run_generate(
         reporter.fail(exc.format_message())
         code = max(exc.exit_code, run.error_code if run else 0)
     finally:
+        if run is not None:
+            run.trust.report(reporter)
         extra = {"would_create": run.would_create} if dry_run and run else {}
         reporter.summary(
             requests=client.requests, rate_limit_remaining=client.rate_limit_remaining, **extra
@@ -417,7 +496,7 @@ def link_items(
     for (owner, key), issues in index.by_marker.items():
         # two runs at once each create the item's issue; the listing is where a later run
         # sees that (an unlinked item with twins is skipped below, with its own message)
-        twins = [i for i in issues if i.get("state_reason") != "duplicate"]
+        twins = index.trust.keep([i for i in issues if i.get("state_reason") != "duplicate"])
         if owner == master and key not in pending and len(twins) > 1:
             numbers = ", ".join(f"#{i['number']}" for i in twins)
             reporter.warn(
@@ -575,7 +654,7 @@ def file_mode(
             refuse(reporter, master_number, master.get("body") or "")
             return
     else:
-        index = RepoIndex.build(client.fetch_all_issues())
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
         master = find_master(client, index_issues=index, label=label)
         if master is None:
             title = _plan_title(doc, plan.text, label)
@@ -632,7 +711,7 @@ def file_mode(
 
     if cands:
         if index is None:
-            index = RepoIndex.build(client.fetch_all_issues())
+            index = RepoIndex.build(client.fetch_all_issues(), run.trust)
         try:
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
@@ -720,12 +799,14 @@ def carry_state(new_plan: str, old_plan: str, repo: str) -> str:
 def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> dict[str, Any] | None:
     """A master issue a crashed first run created for this plan, found by its marker."""
     prefix = f"<!-- {cs.MASTER_MARKER} plan={label} "
-    found = [
-        issue
-        for issues in index_issues.by_title.values()
-        for issue in issues
-        if tool_marker(issue.get("body") or "").startswith(prefix)
-    ]
+    found = index_issues.trust.keep(
+        [
+            issue
+            for issues in index_issues.by_title.values()
+            for issue in issues
+            if tool_marker(issue.get("body") or "").startswith(prefix)
+        ]
+    )
     if len(found) > 1:
         numbers = ", ".join(f"#{i['number']}" for i in found)
         raise ConfigError(
@@ -767,7 +848,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
 
     if cands:
-        index = RepoIndex.build(client.fetch_all_issues())
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
         try:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:

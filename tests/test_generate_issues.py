@@ -1509,3 +1509,141 @@ def test_script_errors_without_traceback(fake_github: FakeGitHub) -> None:
         "the fields {text} {section} {parent} {plan}\n"
     )
     assert usage.stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# Trust: only the repository's writers and the token's own user steer adoption
+
+OUTSIDER = "mallory"
+ISSUE_PLAN = "## Parsing\n\n- [ ] parses dates\n- [ ] rejects junk\n"
+
+
+def forged_item_marker(master: int, plan: str, text: str) -> str:
+    """The marker the tool would put in the issue of `text`: computable from the public plan."""
+    item = next(i for i in cp.parse_checklist(plan) if i.text == text)
+    return f"<!-- checklist-sync:item master={master} key={generate_issues.item_key(item)} -->"
+
+
+@pytest.mark.parametrize(
+    "association, login, kind, me, trusted",
+    [
+        ("OWNER", "octo", "User", "octocat", True),
+        ("MEMBER", "alice", "User", "octocat", True),
+        ("COLLABORATOR", "bob", "User", "octocat", True),
+        ("CONTRIBUTOR", OUTSIDER, "User", "octocat", False),
+        ("NONE", OUTSIDER, "User", "octocat", False),
+        ("FIRST_TIME_CONTRIBUTOR", OUTSIDER, "User", "octocat", False),
+        (None, OUTSIDER, "User", "octocat", False),
+        # the token's own user, even without write access (their issues are the tool's)
+        ("NONE", "OctoCat", "User", "octocat", True),
+        ("CONTRIBUTOR", "octocat", "User", "octocat", True),
+        # an integration's token (me None): its issues are its bot's
+        ("NONE", "github-actions[bot]", "Bot", None, True),
+        ("NONE", "checklist-app[bot]", "Bot", None, True),
+        ("NONE", OUTSIDER, "User", None, False),
+        # a personal token does not make every bot trusted
+        ("NONE", "other-app[bot]", "Bot", "octocat", False),
+    ],
+)
+def test_trusted_author(
+    association: str | None, login: str, kind: str, me: str | None, trusted: bool
+) -> None:
+    issue = {"author_association": association, "user": {"login": login, "type": kind}}
+    assert generate_issues.trusted_author(issue, me) is trusted
+
+
+def test_an_outsiders_planted_master_marker_is_not_adopted(cli: Cli) -> None:
+    fake = cli.fake
+    body = f"{HEADER}\n\n{PLAN}\n<!-- {cs.MASTER_MARKER} plan=plan.md digest=0123456789abcdef -->"
+    planted = fake.create_issue(REPO, "Data loader test plan", body, user=OUTSIDER)
+    plan = write_plan()
+    result = cli(plan)
+    assert result.exit_code == 0, result.output
+    assert bound_master(plan) != planted["number"]
+    assert fake.issue(REPO, planted["number"])["body"] == body  # never published there
+    assert (
+        f"ignored 1 issue by outside authors that look like this plan's: #{planted['number']}\n"
+    ) in result.stderr
+    assert len(master_issues(fake)) == 2  # ours and the planted one, never merged
+
+
+def test_an_outsiders_title_or_forged_marker_is_not_adopted_and_ticks_nothing(cli: Cli) -> None:
+    import sync_checklist
+
+    fake = cli.fake
+    master = fake.create_issue(REPO, "Test plan", ISSUE_PLAN)["number"]
+    by_title = fake.create_issue(REPO, "[Test] parses dates", "me too", user=OUTSIDER)
+    forged = fake.create_issue(
+        REPO,
+        "anything",
+        "junk\n\n" + forged_item_marker(master, ISSUE_PLAN, "rejects junk"),
+        user=OUTSIDER,
+    )
+    result = cli("--master-issue", master)
+    assert result.exit_code == 0, result.output
+    assert "0 adopted" in summary_line(result) and "2 created" in summary_line(result)
+    assert (
+        "ignored 2 issues by outside authors that look like this plan's: "
+        f"#{by_title['number']}, #{forged['number']}\n"
+    ) in result.stderr
+    assert fake.comments(REPO, by_title["number"]) == []
+    body = fake.issue(REPO, master)["body"]
+    assert f"(#{by_title['number']})" not in body and f"(#{forged['number']})" not in body
+
+    fake.close_issue(REPO, by_title["number"], "completed")
+    fake.close_issue(REPO, forged["number"], "completed")
+    synced = CliRunner().invoke(sync_checklist.main, ["--master-issue", str(master)], env=cli.env())
+    assert synced.exit_code == 0, synced.output
+    assert "[x]" not in fake.issue(REPO, master)["body"]
+
+
+def test_two_outsider_twins_do_not_block_an_item(cli: Cli) -> None:
+    fake = cli.fake
+    twins = [
+        fake.create_issue(REPO, "[Test] writes CSV with a header row", user=OUTSIDER)["number"]
+        for _ in range(2)
+    ]
+    plan = write_plan()
+    result = cli(plan)
+    assert result.exit_code == 0, result.output
+    assert "0 skipped" in summary_line(result)
+    assert f"#{twins[0]}" not in read(plan) and f"#{twins[1]}" not in read(plan)
+    assert f"ignored 2 issues by outside authors that look like this plan's: #{twins[0]}, " in (
+        result.stderr
+    )
+    assert all(item.issue for item in cp.parse_checklist(read(plan)) if not item.checked)
+
+
+@pytest.mark.parametrize("login", ["github-actions[bot]", "checklist-app[bot]"])
+def test_the_tools_own_issues_stay_adoptable_with_an_integration_token(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, login: str
+) -> None:
+    """An integration's token cannot read /user and its issues say author_association NONE:
+    a rerun after a crash still adopts what the crashed run created, for one extra request.
+    """
+    fake = cli.fake
+    fake.add_token("ghs_integration_token_0123456789", "write", user=login)
+    cli.secrets.add("ghs_integration_token_0123456789")
+    env = cli.env(GITHUB_TOKEN="ghs_integration_token_0123456789")
+    plan = write_plan()
+    with monkeypatch.context() as patch:
+        crash_on_write(patch, 3)  # master and two issues made, the second one unlinked
+        result = cli(plan, env=env, crash=True)
+    assert isinstance(result.exception, Crash)
+    assert {i["user"]["login"] for i in fake.issues(REPO)} == {login}
+    assert {i["author_association"] for i in fake.issues(REPO)} == {"NONE"}
+
+    result = cli(plan, env=env)
+    assert result.exit_code == 0, result.output
+    assert "(by marker)" in result.stderr and "ignored" not in result.stderr
+    assert [r.path for r in fake.requests].count("/user") == 1
+    assert_invariants(fake, plan, PLAN)
+
+
+def test_adoption_never_reads_the_token_user_when_the_listing_suffices(cli: Cli) -> None:
+    cli.fake.create_issue(REPO, "[Test] parses date-named directories")
+    cli.fake.create_issue(REPO, "unrelated", user=OUTSIDER)
+    result = cli(write_plan())
+    assert result.exit_code == 0, result.output
+    assert "1 adopted" in summary_line(result)
+    assert "/user" not in [r.path for r in cli.fake.requests]
