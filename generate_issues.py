@@ -519,7 +519,17 @@ def link_items(
                 issue = found[0]
                 taken.add(issue["number"])
                 if how == "title" and not run.dry_run:
-                    adopt_comment(run, issue, master)
+                    try:
+                        adopt_comment(run, issue, master)
+                    except Rejected as exc:
+                        # a locked issue (lock bots lock old ones) takes no comment: the
+                        # link in the checklist still points there, so adopting it stands
+                        reporter.warn(
+                            f"line {line}: no comment linking #{issue['number']} to the "
+                            f"checklist: {exc.format_message()}; link it by hand if wanted",
+                            line=line,
+                            issue=issue["number"],
+                        )
                 if run.sub_issues and not run.dry_run:
                     attach_sub_issue(run, master, issue, line)
                 verb = "would adopt" if run.dry_run else "adopted"

@@ -1647,3 +1647,24 @@ def test_adoption_never_reads_the_token_user_when_the_listing_suffices(cli: Cli)
     assert result.exit_code == 0, result.output
     assert "1 adopted" in summary_line(result)
     assert "/user" not in [r.path for r in cli.fake.requests]
+
+
+def test_a_locked_issue_refusing_the_adoption_comment_does_not_stop_the_batch(cli: Cli) -> None:
+    fake = cli.fake
+    locked = fake.create_issue(REPO, "[Test] parses date-named directories")["number"]
+    fake.lock_issue(REPO, locked)
+    other = fake.create_issue(REPO, "[Test] writes CSV with a header row")["number"]
+    # the workflow's token: an integration, refused on a locked issue like any outsider
+    fake.add_token("ghs_workflow_token_0123456789", "write", user="github-actions[bot]")
+    cli.secrets.add("ghs_workflow_token_0123456789")
+    plan = write_plan()
+    result = cli(plan, env=cli.env(GITHUB_TOKEN="ghs_workflow_token_0123456789"))
+    assert result.exit_code == 1, result.output
+    assert (
+        f"warning: line 8: no comment linking #{locked} to the checklist: #{locked} is locked, "
+        "so it takes no comment; link it by hand if wanted\n"
+    ) in result.stderr
+    assert fake.comments(REPO, locked) == []
+    assert len(fake.comments(REPO, other)) == 1
+    assert "2 adopted" in summary_line(result) and "4 created" in summary_line(result)
+    assert_invariants(fake, plan, PLAN)
