@@ -184,18 +184,31 @@ def event_shortcut(linked: set[int] | None) -> str | None:
         return None
     if not isinstance(event, dict):
         return None
-    name = os.environ.get("GITHUB_EVENT_NAME", "")
+    return decide_event(os.environ.get("GITHUB_EVENT_NAME", ""), event, linked)
+
+
+def decide_event(name: str, event: dict[str, Any], linked: set[int] | None) -> str | None:
+    """Why an event cannot change the checklist, or None: sync. `linked` holds the issue and
+    pull request numbers the checklist links (None: not read yet, so only what the event says
+    alone counts). It must never stop a sync that would change something.
+    """
     # pull_request_target carries the same payload (the workflow uses it for forks' PRs)
     if name in ("pull_request", "pull_request_target") or (
         "pull_request" in event and "issue" not in event
     ):
-        pull = event.get("pull_request") or {}
-        if event.get("action") == "closed" and not pull.get("merged"):
-            return f"pull request #{pull.get('number')} was closed without merging: nothing to sync"
-        return None
+        pull = event.get("pull_request")
+        pull = pull if isinstance(pull, dict) else {}
+        number = pull.get("number")
+        if event.get("action") != "closed" or pull.get("merged"):
+            return None  # a merge closes the issues it names: a full sync sees them
+        # closed unmerged closes no issue; but an item that links this very pull request
+        # becomes "(not planned)", as a full sync annotates it
+        if linked is None or (isinstance(number, int) and number in linked):
+            return None
+        return f"pull request #{number} was closed without merging: nothing to sync"
     if linked is not None and (name == "issues" or "issue" in event):
-        issue = event.get("issue") or {}
-        number = issue.get("number")
+        issue = event.get("issue")
+        number = issue.get("number") if isinstance(issue, dict) else None
         if isinstance(number, int) and number not in linked:
             return f"issue #{number} is not in the checklist: nothing to sync"
     return None
