@@ -28,7 +28,7 @@ from github_api import (
     ToolError,
     WritePacer,
 )
-from report import Reporter, echo_diff, output_options, unified_diff
+from report import Reporter, clip, echo_diff, listed, output_options, quoted, unified_diff
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -56,13 +56,24 @@ class Candidate:
 
 def clean_title(title: str) -> str:
     """One line, no control characters, within GitHub's limit; the Markdown kept as written."""
+    # a title can hold a whole section path (a heading of 1 MB): clean a growing prefix, as
+    # cleaning only shortens text and the cut keeps the first TITLE_LIMIT - 1 characters
+    size = 4 * TITLE_LIMIT
+    while True:
+        cleaned = _clean_text(title[:size])
+        if len(cleaned) > TITLE_LIMIT or size >= len(title):
+            break
+        size *= 2
+    if len(cleaned) > TITLE_LIMIT:
+        cleaned = cleaned[: TITLE_LIMIT - 1].rstrip() + "…"
+    return cleaned
+
+
+def _clean_text(text: str) -> str:
     # Cc and lone surrogates only: format characters (the joiner inside an emoji sequence,
     # a soft hyphen) are part of the text as written.
-    title = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in title)
-    title = re.sub(r"\s+", " ", title).strip()
-    if len(title) > TITLE_LIMIT:
-        title = title[: TITLE_LIMIT - 1].rstrip() + "…"
-    return title
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def tool_marker(body: str) -> str:
@@ -115,15 +126,17 @@ def plan_candidates(
     keep = []
     for cand in pending:
         twins = by_title[cand.title.casefold()]
-        if len(twins) > 1:
-            lines = ", ".join(str(c.item.line_no) for c in twins)
+        if len(twins) == 1:
+            keep.append(cand)
+        elif cand is twins[0]:
+            # one line per group: one per item, each naming every twin, was quadratic
+            lines = listed([str(c.item.line_no) for c in twins])
             reporter.skip(
-                f"line {cand.item.line_no}: identical items on lines {lines} would share the "
-                f"title {cand.title!r}; reword them or move them to different sections",
+                f"lines {lines}: identical items would share the title {quoted(cand.title)}; "
+                "reword them or move them to different sections",
+                count=len(twins),
                 line=cand.item.line_no,
             )
-            continue
-        keep.append(cand)
     return keep
 
 
@@ -198,10 +211,8 @@ class Trust:
             )
 
 
-def numbers_text(numbers: list[int], limit: int = 20) -> str:
-    """`#5, #7`, cut after `limit` numbers: a message stays short however many there are."""
-    shown = ", ".join(f"#{n}" for n in numbers[:limit])
-    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+def numbers_text(numbers: list[int]) -> str:
+    return listed([f"#{n}" for n in numbers])
 
 
 @dataclass
@@ -342,7 +353,7 @@ def linking_changes(repo: str, reporter: Reporter) -> cs.KeyedChanges:
         ):
             reported.add(ref.number)
             reporter.warn(
-                f"line {item.line_no} {item.text!r}: #{ref.number} duplicates "
+                f"line {item.line_no} {quoted(item.text)}: #{ref.number} duplicates "
                 f"#{item.issue.number}, linked to the item meanwhile (another run at once?); "
                 f"close #{ref.number} as a duplicate",
                 line=item.line_no,
@@ -448,9 +459,11 @@ def offline_preview(
     changes = cs.KeyedChanges(cs.identity_key)
     repo_url = f"https://github.com/{settings.repo}"
     for cand in cands:
-        where = SECTION_SEPARATOR.join(cand.item.section) or "(no section)"
-        parent = f", parent: {cand.parent_text}" if cand.parent_text else ""
-        reporter.info(f"would create {cand.title!r} (line {cand.item.line_no}, {where}{parent})")
+        where = clip(SECTION_SEPARATOR.join(cand.item.section)) or "(no section)"
+        parent = f", parent: {clip(cand.parent_text)}" if cand.parent_text else ""
+        reporter.info(
+            f"would create {quoted(cand.title)} (line {cand.item.line_no}, {where}{parent})"
+        )
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
             "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
         }
@@ -498,7 +511,7 @@ def link_items(
         # sees that (an unlinked item with twins is skipped below, with its own message)
         twins = index.trust.keep([i for i in issues if i.get("state_reason") != "duplicate"])
         if owner == master and key not in pending and len(twins) > 1:
-            numbers = ", ".join(f"#{i['number']}" for i in twins)
+            numbers = numbers_text([i["number"] for i in twins])
             reporter.warn(
                 f"issues {numbers} were all made for one item (two runs at once?): keep the "
                 "one the checklist links and close the others as duplicates"
@@ -508,10 +521,10 @@ def link_items(
             line = cand.item.line_no
             how, found = index.match(cand, master, taken)
             if len(found) > 1:
-                numbers = ", ".join(f"#{i['number']}" for i in found)
+                numbers = numbers_text([i["number"] for i in found])
                 reporter.skip(
-                    f"line {line}: {cand.title!r} matches several issues ({numbers}) by {how}; "
-                    "link the right one in the checklist by hand",
+                    f"line {line}: {quoted(cand.title)} matches several issues ({numbers}) by "
+                    f"{how}; link the right one in the checklist by hand",
                     line=line,
                 )
                 continue
@@ -535,7 +548,7 @@ def link_items(
                 verb = "would adopt" if run.dry_run else "adopted"
                 reporter.change(
                     "adopted",
-                    f"{verb} #{issue['number']} {cand.title!r} for line {line} (by {how})",
+                    f"{verb} #{issue['number']} {quoted(cand.title)} for line {line} (by {how})",
                     line=line,
                     issue=issue["number"],
                     url=issue["html_url"],
@@ -543,7 +556,7 @@ def link_items(
                 on_link(cand, _item_ref(issue))
                 continue
             if run.dry_run:
-                reporter.info(f"would create {cand.title!r} (line {line})")
+                reporter.info(f"would create {quoted(cand.title)} (line {line})")
                 run.would_create += 1
                 on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
                 continue
@@ -558,7 +571,7 @@ def link_items(
                 attach_sub_issue(run, master, issue, line)
             reporter.change(
                 "created",
-                f"created #{issue['number']} {cand.title!r} for line {line}",
+                f"created #{issue['number']} {quoted(cand.title)} for line {line}",
                 line=line,
                 issue=issue["number"],
                 url=issue["html_url"],
@@ -669,7 +682,7 @@ def file_mode(
         if master is None:
             title = _plan_title(doc, plan.text, label)
             if run.dry_run:
-                reporter.info(f"would create the master checklist issue {title!r}")
+                reporter.info(f"would create the master checklist issue {quoted(title)}")
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
             else:
                 body = cs.master_body(plan.text, label)
@@ -682,7 +695,7 @@ def file_mode(
                 master = run.create_once({"title": title, "body": body}, marker)
                 reporter.change(
                     "created",
-                    f"created master checklist #{master['number']} {title!r}",
+                    f"created master checklist #{master['number']} {quoted(title)}",
                     issue=master["number"],
                     url=master["html_url"],
                     master=True,
@@ -818,7 +831,7 @@ def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> di
         ]
     )
     if len(found) > 1:
-        numbers = ", ".join(f"#{i['number']}" for i in found)
+        numbers = numbers_text([i["number"] for i in found])
         raise ConfigError(
             f"several master issues claim {label} ({numbers}): close the extra ones, or pass "
             "--master-issue"

@@ -17,7 +17,14 @@ import click
 import checklist_parser as cp
 import checklist_source as cs
 from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
-from report import Reporter, echo_diff, output_options, unified_diff, write_step_summary
+from report import (
+    Reporter,
+    echo_diff,
+    output_options,
+    quoted,
+    unified_diff,
+    write_step_summary,
+)
 
 # ---------------------------------------------------------------------------
 # Pure decisions: what a box should become
@@ -37,7 +44,7 @@ def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decis
     """What the item's box and annotations should be, given its issue's live state."""
     assert item.issue is not None
     target, number = item.issue.key(repo)
-    where = f"line {item.line_no} {item.text!r}: issue {short_ref(item.issue, repo)}"
+    where = f"line {item.line_no} {quoted(item.text)}: issue {short_ref(item.issue, repo)}"
     if state is None:
         return Decision(warning=f"{where} not found (deleted, or no access); line left unchanged")
     if state.repo.lower() != target or state.number != number:
@@ -402,14 +409,16 @@ def report_edits(
             refs += f", {new.note}"
         data = {"line": edit.line_no, "issue": new.issue.number, "repo": new.issue.resolve(repo)}
         if new.checked and not old.checked:
-            reporter.change("checked", f"checked line {edit.line_no} {new.text!r} ({refs})", **data)
+            reporter.change(
+                "checked", f"checked line {edit.line_no} {quoted(new.text)} ({refs})", **data
+            )
         elif old.checked and not new.checked:
             reporter.change(
-                "unchecked", f"unchecked line {edit.line_no} {new.text!r} ({refs})", **data
+                "unchecked", f"unchecked line {edit.line_no} {quoted(new.text)} ({refs})", **data
             )
         else:
             reporter.change(
-                "annotated", f"annotated line {edit.line_no} {new.text!r} ({refs})", **data
+                "annotated", f"annotated line {edit.line_no} {quoted(new.text)} ({refs})", **data
             )
 
 

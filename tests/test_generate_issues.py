@@ -674,12 +674,13 @@ def test_identical_items_in_one_section_are_reported_and_skipped(cli: Cli) -> No
     plan = write_plan(text)
     result = cli(plan)
     assert result.exit_code == 1, result.output
-    for line in (4, 6):  # the binding line is line 1 now
-        assert (
-            f"skipped: line {line}: identical items on lines 4, 6 would share the title "
-            "'[Test] Parsing › rejects empty input'; reword them or move them to different "
-            "sections\n"
-        ) in result.stderr
+    # one line for the group (the binding line is line 1 now)
+    assert (
+        "skipped: lines 4, 6: identical items would share the title "
+        "'[Test] Parsing › rejects empty input'; reword them or move them to different "
+        "sections\n"
+    ) in result.stderr
+    assert result.stderr.count("skipped:") == 1
     assert [i["title"] for i in item_issues(cli.fake)] == ["[Test] reads UTF-8"]
     assert read(plan).count("- [ ] rejects empty input\n") == 2
     assert "2 skipped" in summary_line(result)
@@ -1201,7 +1202,7 @@ def test_long_titles_that_only_differ_after_the_limit_are_skipped(cli: Cli) -> N
     plan = write_plan(text)
     result = cli(plan)
     assert result.exit_code == 1, result.output
-    assert "identical items on lines 2, 3 would share the title" in result.stderr
+    assert "lines 2, 3: identical items would share the title" in result.stderr
     assert item_issues(cli.fake) == []
 
 
@@ -1668,3 +1669,40 @@ def test_a_locked_issue_refusing_the_adoption_comment_does_not_stop_the_batch(cl
     assert len(fake.comments(REPO, other)) == 1
     assert "2 adopted" in summary_line(result) and "4 created" in summary_line(result)
     assert_invariants(fake, plan, PLAN)
+
+
+# ---------------------------------------------------------------------------
+# Output grows linearly with the plan
+
+
+def big_plan(heading: int, distinct: int, identical: int) -> str:
+    """A long heading (in every item's section path), distinct items, then a group of
+    identical ones (each a twin of all the others)."""
+    lines = [f"# {'h' * heading}", "", "## Parsing", ""]
+    lines += [f"- [ ] item number {n} " + "t" * 100 for n in range(distinct)]
+    lines += ["", "## Same", ""] + ["- [ ] the same item"] * identical
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("token", [False, True], ids=["offline", "with-token"])
+def test_dry_run_output_is_linear_in_the_plan(cli: Cli, token: bool) -> None:
+    text = big_plan(heading=200_000, distinct=40, identical=300)
+    plan = write_plan(text)
+    env = cli.env() if token else cli.env(GITHUB_TOKEN=None)
+    result = cli("--dry-run", plan, env=env)
+    assert result.exit_code == 1, result.output[-2000:]
+    items = 40 + 300
+    # the diff shows the heading once (context of the binding line); each message is bounded
+    assert len(result.stderr) <= len(text) + 300 * items, len(result.stderr)
+    assert result.stderr.count("identical items would share the title") == 1
+    assert "lines 48, 49, 50," in result.stderr and " and 280 more: identical" in result.stderr
+    assert "300 skipped" in summary_line(result)
+
+
+def test_a_run_reporting_many_twins_stays_linear(cli: Cli) -> None:
+    text = big_plan(heading=10, distinct=0, identical=1000)
+    plan = write_plan(text)
+    result = cli(plan)
+    assert result.exit_code == 1
+    assert len(result.stderr) <= 100 * 1000, len(result.stderr)
+    assert len(creates(cli.fake)) == 1  # the master issue only

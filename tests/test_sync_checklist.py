@@ -1098,3 +1098,17 @@ def test_decide_event(
     assert (reason is not None) is stops, reason
     if reason:
         assert reason.endswith(": nothing to sync")
+
+
+def test_messages_cap_long_item_texts(checklist: Checklist) -> None:
+    """Each change is one short line, however long its item: output stays linear in the plan."""
+    issues = make_issues(checklist.fake, 30)
+    template = "".join(f"- [ ] item {n} {'x' * 1500} {{#{n}}}\n" for n in issues)
+    checklist.create(template)
+    for number in issues:
+        checklist.fake.close_issue(REPO, number)
+    result = checklist.sync()
+    assert result.exit_code == 0, result.output[-1000:]
+    checked = [line for line in lines(result) if line.startswith("checked line")]
+    assert len(checked) == 30
+    assert all(len(line) < 150 and "xxxx…'" in line for line in checked), checked[0]
