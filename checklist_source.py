@@ -352,6 +352,14 @@ def split_master_body(body: str) -> tuple[str | None, str | None, str]:
     return match.group("plan"), match.group("digest"), plan
 
 
+def other_plan(body: str, label: str) -> str | None:
+    """The plan a master issue's marker names, when it is not `label` (None: no marker, or
+    ours). A copied plan keeps its binding line: the marker says whose master an issue is.
+    """
+    named = split_master_body(body)[0]
+    return named if named is not None and named != label else None
+
+
 def master_edited(body: str) -> bool:
     """True when the master issue holds text the tool did not write: edited on GitHub since
     the last publish (boxes and the tool's annotations aside), or someone else's issue.

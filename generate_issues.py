@@ -673,6 +673,8 @@ def file_mode(
     index: RepoIndex | None = None
     if master_number is not None:
         master = cs.fetch_master(client, master_number)
+        if not force and refuse_other_plan(reporter, master_number, master, label, plan):
+            return
         if not force and cs.master_edited(master.get("body") or ""):
             refuse(reporter, master_number, master.get("body") or "")
             return
@@ -752,6 +754,23 @@ def file_mode(
     publish_master(run, plan, number, label, force, known)
 
 
+def refuse_other_plan(
+    reporter: Reporter, number: int, master: dict[str, Any], label: str, plan: cs.PlanFile
+) -> bool:
+    """True (after saying so) when the master issue is another plan's: two plans publishing
+    into one issue would overwrite each other on every run.
+    """
+    other = cs.other_plan(master.get("body") or "", label)
+    if other is None:
+        return False
+    reporter.fail(
+        f"issue #{number} is the master checklist of {other}, not of {label}; nothing written. "
+        f"If {plan.path} is a copy, remove its binding line to publish its own master issue; "
+        f"if {other} was renamed to {label}, rerun with --force"
+    )
+    return True
+
+
 def refuse(reporter: Reporter, number: int, body: str) -> None:
     if cs.split_master_body(body)[1] is None:
         reporter.fail(
@@ -785,6 +804,8 @@ def publish_master(
         return
     current = client.fetch_issue(number)  # re-read just before writing
     body = current.get("body") or ""
+    if not force and refuse_other_plan(reporter, number, current, label, plan):
+        return
     _label, recorded, old_plan = cs.split_master_body(body)
     if cs.master_edited(body) and not force:
         refuse(reporter, number, body)

@@ -314,9 +314,20 @@ def sync_targets(
     if master_number is not None:
         master = read_master(client, master_number, diagnose=plan is None)
         style = "file" if plan is not None else "issue"
-        targets.append(
-            Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
-        )
+        other = cs.other_plan(master.get("body") or "", cs.plan_label(plan.path)) if plan else None
+        if plan is not None and other is not None:
+            # sync writes only boxes, so the file is still synced; but another plan's master
+            # is that plan's to keep (its own sync writes it)
+            reporter.warn(
+                f"issue #{master_number} is the master checklist of {other}, not of "
+                f"{cs.plan_label(plan.path)}: synced {plan.path} only. If it is a copy, remove "
+                f"its binding line and run generate_issues.py {plan.path}; if {other} was "
+                f"renamed, run generate_issues.py {plan.path} --force"
+            )
+        else:
+            targets.append(
+                Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
+            )
         if plan is None and stop_for_event(reporter, targets, repo, master_number):
             return 0
 

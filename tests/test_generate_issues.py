@@ -1706,3 +1706,65 @@ def test_a_run_reporting_many_twins_stays_linear(cli: Cli) -> None:
     assert result.exit_code == 1
     assert len(result.stderr) <= 100 * 1000, len(result.stderr)
     assert len(creates(cli.fake)) == 1  # the master issue only
+
+
+# ---------------------------------------------------------------------------
+# One master issue per plan
+
+
+@pytest.mark.parametrize(
+    "body, other",
+    [
+        ("", None),
+        ("Our roadmap.", None),
+        (cs.master_body("- [ ] a\n", "plan.md"), None),
+        (cs.master_body("- [ ] a\n", "docs/plan.md"), "docs/plan.md"),
+        (cs.master_body("- [ ] a\n", "copy.md"), "copy.md"),
+        (cs.master_body("- [ ] a\n", "copy.md") + "\n\nedited", "copy.md"),
+    ],
+)
+def test_other_plan(body: str, other: str | None) -> None:
+    assert cs.other_plan(body, "plan.md") == other
+
+
+def test_a_copied_plan_never_publishes_into_the_originals_master(cli: Cli) -> None:
+    fake = cli.fake
+    plan = write_plan()
+    assert cli(plan).exit_code == 0
+    master = bound_master(plan)
+    published = fake.issue(REPO, master)["body"]
+    copy = write_plan(
+        read(plan).replace("## Writing\n", "## Writing\n\n- [ ] a new item\n"), "copy.md"
+    )
+    before = read(copy)
+
+    result = cli(copy)
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: issue #{master} is the master checklist of plan.md, not of copy.md; nothing "
+        "written. If copy.md is a copy, remove its binding line to publish its own master "
+        "issue; if plan.md was renamed to copy.md, rerun with --force\n"
+    ) in result.stderr
+    assert writes(fake) == [] and read(copy) == before
+    assert fake.issue(REPO, master)["body"] == published
+
+    # its sync still ticks the file's boxes, and leaves the other plan's master alone
+    import sync_checklist
+
+    fake.close_issue(REPO, cp.parse_checklist(before)[0].issue.number)  # type: ignore[union-attr]
+    fake.reset_log()
+    synced = CliRunner().invoke(sync_checklist.main, [str(copy)], env=cli.env())
+    assert synced.exit_code == 1, synced.output
+    assert f"warning: issue #{master} is the master checklist of plan.md, not of copy.md: " in (
+        synced.stderr
+    )
+    assert "- [x] parses date-named directories" in read(copy)
+    assert ("PATCH", f"/repos/{REPO}/issues/{master}") not in writes(fake)
+    assert fake.issue(REPO, master)["body"] == published
+
+    # a renamed plan takes its master over on purpose
+    plan.unlink()
+    result = cli(copy, "--force")
+    assert result.exit_code == 0, result.output
+    assert cs.split_master_body(fake.issue(REPO, master)["body"])[0] == "copy.md"
+    assert cli(copy).exit_code == 0
