@@ -505,17 +505,6 @@ def link_items(
     """Adopt or create an issue for each candidate; `on_link(cand, ref)` records each link."""
     client, reporter = run.client, run.reporter
     assert client is not None
-    pending = {cand.key for cand in cands}
-    for (owner, key), issues in index.by_marker.items():
-        # two runs at once each create the item's issue; the listing is where a later run
-        # sees that (an unlinked item with twins is skipped below, with its own message)
-        twins = index.trust.keep([i for i in issues if i.get("state_reason") != "duplicate"])
-        if owner == master and key not in pending and len(twins) > 1:
-            numbers = numbers_text([i["number"] for i in twins])
-            reporter.warn(
-                f"issues {numbers} were all made for one item (two runs at once?): keep the "
-                "one the checklist links and close the others as duplicates"
-            )
     with reporter.progress(cands, "creating issues") as bar:
         for cand in bar:
             line = cand.item.line_no
@@ -578,6 +567,23 @@ def link_items(
                 title=cand.title,
             )
             on_link(cand, _item_ref(issue))
+
+
+def report_twins(reporter: Reporter, index: RepoIndex, master: int, pending: set[str]) -> None:
+    """Two runs at once (on two machines: no lock reaches) each create an item's issue; any
+    run that lists the repository sees that, whether or not it creates anything. An unlinked
+    item with twins (`pending`) is skipped by link_items, with its own message.
+    """
+    for (owner, key), issues in index.by_marker.items():
+        if owner != master or key in pending or len(issues) < 2:
+            continue
+        twins = index.trust.keep([i for i in issues if i.get("state_reason") != "duplicate"])
+        if len(twins) > 1:
+            numbers = numbers_text([i["number"] for i in twins])
+            reporter.warn(
+                f"issues {numbers} were all made for one item (two runs at once?): keep the "
+                "one the checklist links and close the others as duplicates"
+            )
 
 
 def attach_sub_issue(run: Run, master: int, issue: dict[str, Any], line: int) -> None:
@@ -734,9 +740,12 @@ def file_mode(
         lines_valid[0] = False  # edited meanwhile (by hand): find the items by identity
         plan.write(changes.apply(fresh, "file"))
 
+    if cands and index is None:
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
+    if index is not None:
+        report_twins(reporter, index, number, {cand.key for cand in cands})
     if cands:
-        if index is None:
-            index = RepoIndex.build(client.fetch_all_issues(), run.trust)
+        assert index is not None
         try:
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
@@ -878,6 +887,16 @@ def _plan_title(doc: cp.Document, text: str, label: str) -> str:
 
 
 def issue_mode(run: Run, number: int, template: str) -> None:
+    """The checklist is issue `number`: held for the run, as a plan file is (see main)."""
+    if run.dry_run:
+        issue_mode_locked(run, number, template)
+        return
+    url = f"{run.settings.api_url}/repos/{run.settings.repo}/issues/{number}".lower()
+    with cs.checklist_lock(url, f"issue #{number} of {run.settings.repo}", run.reporter.info):
+        issue_mode_locked(run, number, template)
+
+
+def issue_mode_locked(run: Run, number: int, template: str) -> None:
     client, reporter, repo = run.client, run.reporter, run.settings.repo
     assert client is not None
     master = cs.fetch_master(client, number)
@@ -893,6 +912,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
 
     if cands:
         index = RepoIndex.build(client.fetch_all_issues(), run.trust)
+        report_twins(reporter, index, number, {cand.key for cand in cands})
         try:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:
@@ -978,7 +998,7 @@ def main(
         raise click.UsageError("--title-template must contain {text}")
     reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
     labels = tuple(label for label in labels if label)
-    # one run at a time per plan directory: two at once would both create every new item
+    # one run at a time per plan: two at once would both create every new item
     lock = cs.plan_lock(plan, reporter.info) if plan and not dry_run else contextlib.nullcontext()
     with lock:
         code = run_generate(
