@@ -10,6 +10,7 @@ import hashlib
 import math
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import time
@@ -425,29 +426,43 @@ def plan_label(path: Path) -> str:
     return resolved.name
 
 
-LOCK_WAIT = 600.0  # seconds a generate run waits for another one working next to its plan
+LOCK_WAIT = 600.0  # seconds a generate run waits for another one on the same checklist
+
+
+def plan_lock(
+    path: Path, on_wait: Callable[[str], None], wait: float = LOCK_WAIT
+) -> contextlib.AbstractContextManager[None]:
+    """Hold a plan for a whole generate run: a second run started at once would list the
+    repository before the first one's issues exist and create every new item again.
+    """
+    try:
+        key = str(path.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return contextlib.nullcontext()  # reading the plan reports what is wrong with its path
+    return checklist_lock(key, str(path), on_wait, wait)
 
 
 @contextlib.contextmanager
-def plan_lock(
-    path: Path, on_wait: Callable[[str], None], wait: float = LOCK_WAIT
+def checklist_lock(
+    key: str, what: str, on_wait: Callable[[str], None], wait: float = LOCK_WAIT
 ) -> Iterator[None]:
-    """Hold the plan's directory for a whole generate run: a second run started at once would
-    list the repository before the first one's issues exist and create every new item again.
+    """Hold the checklist `key` names (a plan's real path, a master issue's API URL) for a
+    whole run; `what` is how messages name it.
 
-    An advisory lock, so it serialises runs on this machine only. The directory, because the
-    plan itself is replaced (a new inode) on every write.
+    An advisory lock on a file of its own in a per-user directory under the temporary
+    directory, so it serialises runs on this machine only, one checklist at a time: two plans
+    in one folder do not wait for each other. Not the plan itself: it is replaced (a new
+    inode) on every write. The lock files stay (a few bytes each): removing one while another
+    run waits on it would let a third run in beside it.
     """
     try:
         import fcntl
     except ImportError:  # Windows has no flock: runs there are not serialised
         yield
         return
-    try:
-        where = path.resolve().parent
-        fd = os.open(where, os.O_RDONLY)
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
-        yield  # reading the plan reports what is wrong with its path
+    fd = _open_lock_file(key)
+    if fd is None:
+        yield  # no private place for lock files: run unserialised rather than not at all
         return
     try:
         deadline = time.monotonic() + wait
@@ -459,16 +474,31 @@ def plan_lock(
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise ToolError(
-                        f"another generate_issues.py run in {where} was still busy after "
+                        f"another generate_issues.py run on {what} was still busy after "
                         f"{wait:.0f}s; rerun when it has finished"
                     ) from None
                 if not told:
-                    on_wait(f"waiting for another generate_issues.py run in {where} to finish")
+                    on_wait(f"waiting for another generate_issues.py run on {what} to finish")
                     told = True
                 time.sleep(0.1)
         yield
     finally:
         os.close(fd)  # releases the lock (so does the end of the process, however it ends)
+
+
+def _open_lock_file(key: str) -> int | None:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    where = Path(tempfile.gettempdir()) / f"checklist-sync-{uid}"
+    name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".lock"
+    try:
+        where.mkdir(mode=0o700, exist_ok=True)
+        info = where.lstat()
+        # another user's directory (or a symlink planted there) is not ours to lock in
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+            return None
+        return os.open(where / name, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -510,6 +540,14 @@ def split_master_body(body: str) -> tuple[str | None, str | None, str]:
     first_break = re.search(r"\r\n|\r|\n", lines)
     plan = lines[first_break.end() :] if first_break else ""
     return match.group("plan"), match.group("digest"), plan
+
+
+def other_plan(body: str, label: str) -> str | None:
+    """The plan a master issue's marker names, when it is not `label` (None: no marker, or
+    ours). A copied plan keeps its binding line: the marker says whose master an issue is.
+    """
+    named = split_master_body(body)[0]
+    return named if named is not None and named != label else None
 
 
 def master_edited(body: str) -> bool:

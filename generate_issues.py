@@ -10,6 +10,7 @@ import hashlib
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from github_api import (
     WritePacer,
     scrub,
 )
-from report import Reporter, echo_diff, output_options, unified_diff
+from report import Reporter, clip, echo_diff, listed, output_options, quoted, unified_diff
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -56,13 +57,24 @@ class Candidate:
 
 def clean_title(title: str) -> str:
     """One line, no control characters, within GitHub's limit; the Markdown kept as written."""
+    # a title can hold a whole section path (a heading of 1 MB): clean a growing prefix, as
+    # cleaning only shortens text and the cut keeps the first TITLE_LIMIT - 1 characters
+    size = 4 * TITLE_LIMIT
+    while True:
+        cleaned = _clean_text(title[:size])
+        if len(cleaned) > TITLE_LIMIT or size >= len(title):
+            break
+        size *= 2
+    if len(cleaned) > TITLE_LIMIT:
+        cleaned = cleaned[: TITLE_LIMIT - 1].rstrip() + "…"
+    return cleaned
+
+
+def _clean_text(text: str) -> str:
     # Cc and lone surrogates only: format characters (the joiner inside an emoji sequence,
     # a soft hyphen) are part of the text as written.
-    title = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in title)
-    title = re.sub(r"\s+", " ", title).strip()
-    if len(title) > TITLE_LIMIT:
-        title = title[: TITLE_LIMIT - 1].rstrip() + "…"
-    return title
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def tool_marker(body: str) -> str:
@@ -115,15 +127,17 @@ def plan_candidates(
     keep = []
     for cand in pending:
         twins = by_title[cand.title.casefold()]
-        if len(twins) > 1:
-            lines = ", ".join(str(c.item.line_no) for c in twins)
+        if len(twins) == 1:
+            keep.append(cand)
+        elif cand is twins[0]:
+            # one line per group: one per item, each naming every twin, was quadratic
+            lines = listed([str(c.item.line_no) for c in twins])
             reporter.skip(
-                f"line {cand.item.line_no}: identical items on lines {lines} would share the "
-                f"title {cand.title!r}; reword them or move them to different sections",
+                f"lines {lines}: identical items would share the title {quoted(cand.title)}; "
+                "reword them or move them to different sections",
+                count=len(twins),
                 line=cand.item.line_no,
             )
-            continue
-        keep.append(cand)
     return keep
 
 
@@ -139,17 +153,83 @@ def issue_body(cand: Candidate, master: int, plan: str | None) -> str:
     return "\n".join(lines)
 
 
+# who can write to the repository, as GitHub's listing says of each issue's author
+WRITER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
+def trusted_author(issue: dict[str, Any], me: str | None) -> bool:
+    """May the tool adopt this issue? Anyone can open an issue, so one that carries a plan's
+    marker or an item's title proves nothing by itself: only its author counts. Writers of the
+    repository, and the token's own user `me` (whose issues are the tool's, whatever the token
+    may do); `me` None is an integration's token (an App's, the workflow's GITHUB_TOKEN), whose
+    issues are its bot's: only an App installed on the repository can author as a bot there.
+    """
+    if issue.get("author_association") in WRITER_ASSOCIATIONS:
+        return True
+    user = issue.get("user") or {}
+    if me is None:
+        return user.get("type") == "Bot"
+    return str(user.get("login") or "").lower() == me.lower()
+
+
+@dataclass
+class Trust:
+    """`trusted_author` with the token's identity read once, only when an issue needs it (an
+    author the listing does not call a writer), and the outsiders' issues that were ignored.
+    """
+
+    fetch_login: Callable[[], str | None]
+    ignored: set[int] = field(default_factory=set)
+    _me: str | None = None
+    _known: bool = False
+
+    def learn(self, issue: dict[str, Any]) -> None:
+        """An issue this run created names the token's user: no request needed for it."""
+        login = (issue.get("user") or {}).get("login")
+        if not self._known and isinstance(login, str):
+            self._me, self._known = login, True
+
+    def __call__(self, issue: dict[str, Any]) -> bool:
+        if issue.get("author_association") in WRITER_ASSOCIATIONS:
+            return True
+        if not self._known:
+            self._me, self._known = self.fetch_login(), True
+        if trusted_author(issue, self._me):
+            return True
+        self.ignored.add(int(issue["number"]))
+        return False
+
+    def keep(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [issue for issue in issues if self(issue)]
+
+    def report(self, reporter: Reporter) -> None:
+        """One line, and no warning: an outsider must not be able to turn every run red."""
+        if self.ignored:
+            count = len(self.ignored)
+            reporter.info(
+                f"ignored {count} issue{'s' if count > 1 else ''} by outside authors that look "
+                f"like this plan's: {numbers_text(sorted(self.ignored))}"
+            )
+
+
+def numbers_text(numbers: list[int]) -> str:
+    return listed([f"#{n}" for n in numbers])
+
+
 @dataclass
 class RepoIndex:
-    """The repository's issues, indexed for adoption: by our marker and by exact title."""
+    """The repository's issues, indexed for adoption: by our marker and by exact title.
+    Every lookup keeps only issues whose author `trust` accepts.
+    """
 
+    trust: Trust
     by_marker: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     by_title: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     marked: set[int] = field(default_factory=set)
 
     @classmethod
-    def build(cls, issues: list[dict[str, Any]]) -> RepoIndex:
-        index = cls()
+    def build(cls, issues: list[dict[str, Any]], trust: Trust) -> RepoIndex:
+        index = cls(trust)
         for issue in issues:
             match = ITEM_MARKER_RE.fullmatch(tool_marker(issue.get("body") or ""))
             if match:
@@ -164,6 +244,7 @@ class RepoIndex:
     ) -> tuple[str, list[dict[str, Any]]]:
         """("marker" | "title", candidates) — the issues this item may already have."""
         found = [i for i in self.by_marker.get((master, cand.key), []) if i["number"] not in taken]
+        found = self.trust.keep(found)
         if found:
             return "marker", found
         found = [
@@ -171,7 +252,7 @@ class RepoIndex:
             for i in self.by_title.get(cand.title, [])
             if i["number"] not in taken and i["number"] not in self.marked and i["number"] != master
         ]
-        return "title", found
+        return "title", self.trust.keep(found)
 
 
 def preview(text: str) -> str:
@@ -198,6 +279,10 @@ class Run:
     error_code: int = 0  # the worst exit code of an error that ended the batch early
     _milestone_number: int | None = None
     _labels_ready: bool = False
+    trust: Trust = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trust = Trust(self.client.fetch_login if self.client else lambda: None)
 
     def resolve_milestone(self) -> None:
         """Before any write: an unknown milestone is a usage error, not a half-done run."""
@@ -237,11 +322,14 @@ class Run:
         last: ToolError | None = None
         for _attempt in range(CREATE_ATTEMPTS):
             try:
-                return self.client.apply_create_issue(payload)
+                issue = self.client.apply_create_issue(payload)
+                self.trust.learn(issue)
+                return issue
             except (CreateUncertain, GitHubUnavailable) as exc:
                 last = exc
                 for issue in self.client.fetch_recent_issues():
-                    if marker in tool_marker(issue.get("body") or ""):
+                    # an outsider's issue may carry the marker too (it is in the public plan)
+                    if marker in tool_marker(issue.get("body") or "") and self.trust(issue):
                         return issue
         assert last is not None
         raise last
@@ -266,7 +354,7 @@ def linking_changes(repo: str, reporter: Reporter) -> cs.KeyedChanges:
         ):
             reported.add(ref.number)
             reporter.warn(
-                f"line {item.line_no} {item.text!r}: #{ref.number} duplicates "
+                f"line {item.line_no} {quoted(item.text)}: #{ref.number} duplicates "
                 f"#{item.issue.number}, linked to the item meanwhile (another run at once?); "
                 f"close #{ref.number} as a duplicate",
                 line=item.line_no,
@@ -351,6 +439,8 @@ def run_generate(
         reporter.fail(exc.format_message())
         code = max(exc.exit_code, run.error_code if run else 0)
     finally:
+        if run is not None:
+            run.trust.report(reporter)
         extra = {"would_create": run.would_create} if dry_run and run else {}
         reporter.summary(
             requests=client.requests, rate_limit_remaining=client.rate_limit_remaining, **extra
@@ -373,9 +463,11 @@ def offline_preview(
     changes = cs.KeyedChanges(cs.identity_key)
     repo_url = f"https://github.com/{settings.repo or 'OWNER/REPO'}"
     for cand in cands:
-        where = SECTION_SEPARATOR.join(cand.item.section) or "(no section)"
-        parent = f", parent: {cand.parent_text}" if cand.parent_text else ""
-        reporter.info(f"would create {cand.title!r} (line {cand.item.line_no}, {where}{parent})")
+        where = clip(SECTION_SEPARATOR.join(cand.item.section)) or "(no section)"
+        parent = f", parent: {clip(cand.parent_text)}" if cand.parent_text else ""
+        reporter.info(
+            f"would create {quoted(cand.title)} (line {cand.item.line_no}, {where}{parent})"
+        )
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
             "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
         }
@@ -418,26 +510,15 @@ def link_items(
     """Adopt or create an issue for each candidate; `on_link(cand, ref)` records each link."""
     client, reporter = run.client, run.reporter
     assert client is not None
-    pending = {cand.key for cand in cands}
-    for (owner, key), issues in index.by_marker.items():
-        # two runs at once each create the item's issue; the listing is where a later run
-        # sees that (an unlinked item with twins is skipped below, with its own message)
-        twins = [i for i in issues if i.get("state_reason") != "duplicate"]
-        if owner == master and key not in pending and len(twins) > 1:
-            numbers = ", ".join(f"#{i['number']}" for i in twins)
-            reporter.warn(
-                f"issues {numbers} were all made for one item (two runs at once?): keep the "
-                "one the checklist links and close the others as duplicates"
-            )
     with reporter.progress(cands, "creating issues") as bar:
         for cand in bar:
             line = cand.item.line_no
             how, found = index.match(cand, master, taken)
             if len(found) > 1:
-                numbers = ", ".join(f"#{i['number']}" for i in found)
+                numbers = numbers_text([i["number"] for i in found])
                 reporter.skip(
-                    f"line {line}: {cand.title!r} matches several issues ({numbers}) by {how}; "
-                    "link the right one in the checklist by hand",
+                    f"line {line}: {quoted(cand.title)} matches several issues ({numbers}) by "
+                    f"{how}; link the right one in the checklist by hand",
                     line=line,
                 )
                 continue
@@ -445,13 +526,23 @@ def link_items(
                 issue = found[0]
                 taken.add(issue["number"])
                 if how == "title" and not run.dry_run:
-                    adopt_comment(run, issue, master)
+                    try:
+                        adopt_comment(run, issue, master)
+                    except Rejected as exc:
+                        # a locked issue (lock bots lock old ones) takes no comment: the
+                        # link in the checklist still points there, so adopting it stands
+                        reporter.warn(
+                            f"line {line}: no comment linking #{issue['number']} to the "
+                            f"checklist: {exc.format_message()}; link it by hand if wanted",
+                            line=line,
+                            issue=issue["number"],
+                        )
                 if run.sub_issues and not run.dry_run:
                     attach_sub_issue(run, master, issue, line)
                 verb = "would adopt" if run.dry_run else "adopted"
                 reporter.change(
                     "adopted",
-                    f"{verb} #{issue['number']} {cand.title!r} for line {line} (by {how})",
+                    f"{verb} #{issue['number']} {quoted(cand.title)} for line {line} (by {how})",
                     line=line,
                     issue=issue["number"],
                     url=issue["html_url"],
@@ -459,7 +550,7 @@ def link_items(
                 on_link(cand, _item_ref(issue))
                 continue
             if run.dry_run:
-                reporter.info(f"would create {cand.title!r} (line {line})")
+                reporter.info(f"would create {quoted(cand.title)} (line {line})")
                 run.would_create += 1
                 on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
                 continue
@@ -474,13 +565,30 @@ def link_items(
                 attach_sub_issue(run, master, issue, line)
             reporter.change(
                 "created",
-                f"created #{issue['number']} {cand.title!r} for line {line}",
+                f"created #{issue['number']} {quoted(cand.title)} for line {line}",
                 line=line,
                 issue=issue["number"],
                 url=issue["html_url"],
                 title=cand.title,
             )
             on_link(cand, _item_ref(issue))
+
+
+def report_twins(reporter: Reporter, index: RepoIndex, master: int, pending: set[str]) -> None:
+    """Two runs at once (on two machines: no lock reaches) each create an item's issue; any
+    run that lists the repository sees that, whether or not it creates anything. An unlinked
+    item with twins (`pending`) is skipped by link_items, with its own message.
+    """
+    for (owner, key), issues in index.by_marker.items():
+        if owner != master or key in pending or len(issues) < 2:
+            continue
+        twins = index.trust.keep([i for i in issues if i.get("state_reason") != "duplicate"])
+        if len(twins) > 1:
+            numbers = numbers_text([i["number"] for i in twins])
+            reporter.warn(
+                f"issues {numbers} were all made for one item (two runs at once?): keep the "
+                "one the checklist links and close the others as duplicates"
+            )
 
 
 def attach_sub_issue(run: Run, master: int, issue: dict[str, Any], line: int) -> None:
@@ -576,16 +684,18 @@ def file_mode(
     index: RepoIndex | None = None
     if master_number is not None:
         master = cs.fetch_master(client, master_number)
+        if not force and refuse_other_plan(reporter, master_number, master, label, plan):
+            return
         if not force and cs.master_edited(master.get("body") or ""):
             refuse(reporter, master_number, master.get("body") or "")
             return
     else:
-        index = RepoIndex.build(client.fetch_all_issues())
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
         master = find_master(client, index_issues=index, label=label)
         if master is None:
             title = _plan_title(doc, plan.text, label)
             if run.dry_run:
-                reporter.info(f"would create the master checklist issue {title!r}")
+                reporter.info(f"would create the master checklist issue {quoted(title)}")
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
             else:
                 body = cs.master_body(plan.text, label)
@@ -598,7 +708,7 @@ def file_mode(
                 master = run.create_once({"title": title, "body": body}, marker)
                 reporter.change(
                     "created",
-                    f"created master checklist #{master['number']} {title!r}",
+                    f"created master checklist #{master['number']} {quoted(title)}",
                     issue=master["number"],
                     url=master["html_url"],
                     master=True,
@@ -635,9 +745,12 @@ def file_mode(
         lines_valid[0] = False  # edited meanwhile (by hand): find the items by identity
         plan.write(changes.apply(fresh, "file"))
 
+    if cands and index is None:
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
+    if index is not None:
+        report_twins(reporter, index, number, {cand.key for cand in cands})
     if cands:
-        if index is None:
-            index = RepoIndex.build(client.fetch_all_issues())
+        assert index is not None
         try:
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
@@ -653,6 +766,23 @@ def file_mode(
         return
     known = master.get("body") if master_number is not None else None
     publish_master(run, plan, number, label, force, known)
+
+
+def refuse_other_plan(
+    reporter: Reporter, number: int, master: dict[str, Any], label: str, plan: cs.PlanFile
+) -> bool:
+    """True (after saying so) when the master issue is another plan's: two plans publishing
+    into one issue would overwrite each other on every run.
+    """
+    other = cs.other_plan(master.get("body") or "", label)
+    if other is None:
+        return False
+    reporter.fail(
+        f"issue #{number} is the master checklist of {other}, not of {label}; nothing written. "
+        f"If {plan.path} is a copy, remove its binding line to publish its own master issue; "
+        f"if {other} was renamed to {label}, rerun with --force"
+    )
+    return True
 
 
 def refuse(reporter: Reporter, number: int, body: str) -> None:
@@ -690,6 +820,9 @@ def publish_master(
 
     def republish(body: str) -> str:
         outcome.clear()
+        if not force and cs.other_plan(body, label) is not None:
+            outcome["other"] = body
+            return body
         _label, recorded, old_plan = cs.split_master_body(body)
         if cs.master_edited(body) and not force:
             outcome["refused"] = body
@@ -704,7 +837,9 @@ def publish_master(
         return new_body
 
     cs.write_issue_body(client, number, republish)
-    if "refused" in outcome:
+    if "other" in outcome:
+        refuse_other_plan(reporter, number, {"body": outcome["other"]}, label, plan)
+    elif "refused" in outcome:
         refuse(reporter, number, outcome["refused"])
     elif "too_long" in outcome:
         reporter.fail(
@@ -732,14 +867,16 @@ def carry_state(new_plan: str, old_plan: str, repo: str) -> str:
 def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> dict[str, Any] | None:
     """A master issue a crashed first run created for this plan, found by its marker."""
     prefix = f"<!-- {cs.MASTER_MARKER} plan={label} "
-    found = [
-        issue
-        for issues in index_issues.by_title.values()
-        for issue in issues
-        if tool_marker(issue.get("body") or "").startswith(prefix)
-    ]
+    found = index_issues.trust.keep(
+        [
+            issue
+            for issues in index_issues.by_title.values()
+            for issue in issues
+            if tool_marker(issue.get("body") or "").startswith(prefix)
+        ]
+    )
     if len(found) > 1:
-        numbers = ", ".join(f"#{i['number']}" for i in found)
+        numbers = numbers_text([i["number"] for i in found])
         raise ConfigError(
             f"several master issues claim {label} ({numbers}): close the extra ones, or pass "
             "--master-issue"
@@ -765,6 +902,16 @@ def _plan_title(doc: cp.Document, text: str, label: str) -> str:
 
 
 def issue_mode(run: Run, number: int, template: str) -> None:
+    """The checklist is issue `number`: held for the run, as a plan file is (see main)."""
+    if run.dry_run:
+        issue_mode_locked(run, number, template)
+        return
+    url = f"{run.settings.api_url}/repos/{run.settings.repo}/issues/{number}".lower()
+    with cs.checklist_lock(url, f"issue #{number} of {run.settings.repo}", run.reporter.info):
+        issue_mode_locked(run, number, template)
+
+
+def issue_mode_locked(run: Run, number: int, template: str) -> None:
     client, reporter, repo = run.client, run.reporter, run.settings.repo
     assert client is not None
     master = cs.fetch_master(client, number)
@@ -779,7 +926,8 @@ def issue_mode(run: Run, number: int, template: str) -> None:
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {"issue": ref}
 
     if cands:
-        index = RepoIndex.build(client.fetch_all_issues())
+        index = RepoIndex.build(client.fetch_all_issues(), run.trust)
+        report_twins(reporter, index, number, {cand.key for cand in cands})
         try:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:
@@ -865,7 +1013,7 @@ def main(
         raise click.UsageError("--title-template must contain {text}")
     reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
     labels = tuple(label for label in labels if label)
-    # one run at a time per plan directory: two at once would both create every new item
+    # one run at a time per plan: two at once would both create every new item
     lock = cs.plan_lock(plan, reporter.info) if plan and not dry_run else contextlib.nullcontext()
     with lock:
         code = run_generate(

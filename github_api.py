@@ -565,6 +565,17 @@ class GitHubClient:
         )
         return [i for i in data if "pull_request" not in i]
 
+    def fetch_login(self) -> str | None:
+        """The token's own user; None for an integration's token (an App's, or a workflow's
+        GITHUB_TOKEN), which GitHub does not let read /user.
+        """
+        try:
+            _, data = self.call("reading the token's user", lambda: self.raw("GET", "/user"))
+        except ConfigError:  # 403 Resource not accessible by integration
+            return None
+        login = data.get("login") if isinstance(data, dict) else None
+        return login if isinstance(login, str) else None
+
     def fetch_comments(self, number: int) -> list[dict[str, Any]]:
         comments: list[dict[str, Any]] = []
         for page in self.iter_pages(
@@ -684,15 +695,22 @@ class GitHubClient:
 
     def apply_comment(self, number: int, body: str) -> None:
         self.pacer.wait()
-        self.call(
-            f"commenting on #{number}",
-            lambda: self.raw(
-                "POST",
-                f"/repos/{self.repo_name}/issues/{number}/comments",
-                input={"body": scrub(body)},
-            ),
-            idempotent=False,
-        )
+        try:
+            self.call(
+                f"commenting on #{number}",
+                lambda: self.raw(
+                    "POST",
+                    f"/repos/{self.repo_name}/issues/{number}/comments",
+                    input={"body": scrub(body)},
+                ),
+                idempotent=False,
+            )
+        except ConfigError as exc:
+            # a locked issue refuses comments with a 403 too, but only that issue: the
+            # token is fine, so the batch goes on
+            if "is locked" in exc.format_message():
+                raise Rejected(f"#{number} is locked, so it takes no comment") from None
+            raise
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes

@@ -20,6 +20,25 @@ from github_api import redact
 T = TypeVar("T")
 COUNTS = ("items", "created", "adopted", "checked", "unchecked", "skipped", "warnings")
 PROGRESS_MIN_ITEMS = 20  # a bar for shorter runs only flickers
+TEXT_LIMIT = 80  # characters of an item's text, title or section shown in a message
+LIST_LIMIT = 20  # line or issue numbers named in one message
+
+
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    """A text as a message shows it, cut with an ellipsis: output stays linear in the plan
+    however long a heading or an item is (a 1 MB heading is in every item's section path).
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(text: str, limit: int = TEXT_LIMIT) -> str:
+    return repr(clip(text, limit))
+
+
+def listed(parts: list[str], limit: int = LIST_LIMIT) -> str:
+    """`a, b, c`, cut after `limit` parts with `and N more`."""
+    shown = ", ".join(parts[:limit])
+    return shown + (f" and {len(parts) - limit} more" if len(parts) > limit else "")
 
 
 @dataclass
@@ -61,8 +80,9 @@ class Reporter:
         self.changes.append({"action": "warning", "message": redact(message), **data})
         self.info(f"warning: {message}")
 
-    def skip(self, message: str, **data: Any) -> None:
-        self.counts["skipped"] += 1
+    def skip(self, message: str, *, count: int = 1, **data: Any) -> None:
+        """One line for `count` skipped items (a group of identical items is said once)."""
+        self.counts["skipped"] += count
         self.changes.append({"action": "skipped", "message": redact(message), **data})
         self.info(f"skipped: {message}")
 

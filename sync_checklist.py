@@ -17,7 +17,14 @@ import click
 import checklist_parser as cp
 import checklist_source as cs
 from github_api import MAX_ISSUE_NUMBER, ConfigError, GitHubClient, IssueState, NotFound, ToolError
-from report import Reporter, echo_diff, output_options, unified_diff, write_step_summary
+from report import (
+    Reporter,
+    echo_diff,
+    output_options,
+    quoted,
+    unified_diff,
+    write_step_summary,
+)
 
 # ---------------------------------------------------------------------------
 # Pure decisions: what a box should become
@@ -37,7 +44,7 @@ def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decis
     """What the item's box and annotations should be, given its issue's live state."""
     assert item.issue is not None
     target, number = item.issue.key(repo)
-    where = f"line {item.line_no} {item.text!r}: issue {short_ref(item.issue, repo)}"
+    where = f"line {item.line_no} {quoted(item.text)}: issue {short_ref(item.issue, repo)}"
     if number > MAX_ISSUE_NUMBER:
         return Decision(
             warning=f"{where} is out of range (GitHub's issue numbers stop at "
@@ -189,18 +196,31 @@ def event_shortcut(linked: set[int] | None) -> str | None:
         return None
     if not isinstance(event, dict):
         return None
-    name = os.environ.get("GITHUB_EVENT_NAME", "")
+    return decide_event(os.environ.get("GITHUB_EVENT_NAME", ""), event, linked)
+
+
+def decide_event(name: str, event: dict[str, Any], linked: set[int] | None) -> str | None:
+    """Why an event cannot change the checklist, or None: sync. `linked` holds the issue and
+    pull request numbers the checklist links (None: not read yet, so only what the event says
+    alone counts). It must never stop a sync that would change something.
+    """
     # pull_request_target carries the same payload (the workflow uses it for forks' PRs)
     if name in ("pull_request", "pull_request_target") or (
         "pull_request" in event and "issue" not in event
     ):
-        pull = event.get("pull_request") or {}
-        if event.get("action") == "closed" and not pull.get("merged"):
-            return f"pull request #{pull.get('number')} was closed without merging: nothing to sync"
-        return None
+        pull = event.get("pull_request")
+        pull = pull if isinstance(pull, dict) else {}
+        number = pull.get("number")
+        if event.get("action") != "closed" or pull.get("merged"):
+            return None  # a merge closes the issues it names: a full sync sees them
+        # closed unmerged closes no issue; but an item that links this very pull request
+        # becomes "(not planned)", as a full sync annotates it
+        if linked is None or (isinstance(number, int) and number in linked):
+            return None
+        return f"pull request #{number} was closed without merging: nothing to sync"
     if linked is not None and (name == "issues" or "issue" in event):
-        issue = event.get("issue") or {}
-        number = issue.get("number")
+        issue = event.get("issue")
+        number = issue.get("number") if isinstance(issue, dict) else None
         if isinstance(number, int) and number not in linked:
             return f"issue #{number} is not in the checklist: nothing to sync"
     return None
@@ -301,9 +321,20 @@ def sync_targets(
     if master_number is not None:
         master = read_master(client, master_number, diagnose=plan is None)
         style = "file" if plan is not None else "issue"
-        targets.append(
-            Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
-        )
+        other = cs.other_plan(master.get("body") or "", cs.plan_label(plan.path)) if plan else None
+        if plan is not None and other is not None:
+            # sync writes only boxes, so the file is still synced; but another plan's master
+            # is that plan's to keep (its own sync writes it)
+            reporter.warn(
+                f"issue #{master_number} is the master checklist of {other}, not of "
+                f"{cs.plan_label(plan.path)}: synced {plan.path} only. If it is a copy, remove "
+                f"its binding line and run generate_issues.py {plan.path}; if {other} was "
+                f"renamed, run generate_issues.py {plan.path} --force"
+            )
+        else:
+            targets.append(
+                Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
+            )
         if plan is None and stop_for_event(reporter, targets, repo, master_number):
             return 0
 
@@ -398,14 +429,16 @@ def report_edits(
             refs += f", {new.note}"
         data = {"line": edit.line_no, "issue": new.issue.number, "repo": new.issue.resolve(repo)}
         if new.checked and not old.checked:
-            reporter.change("checked", f"checked line {edit.line_no} {new.text!r} ({refs})", **data)
+            reporter.change(
+                "checked", f"checked line {edit.line_no} {quoted(new.text)} ({refs})", **data
+            )
         elif old.checked and not new.checked:
             reporter.change(
-                "unchecked", f"unchecked line {edit.line_no} {new.text!r} ({refs})", **data
+                "unchecked", f"unchecked line {edit.line_no} {quoted(new.text)} ({refs})", **data
             )
         else:
             reporter.change(
-                "annotated", f"annotated line {edit.line_no} {new.text!r} ({refs})", **data
+                "annotated", f"annotated line {edit.line_no} {quoted(new.text)} ({refs})", **data
             )
 
 

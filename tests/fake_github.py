@@ -299,6 +299,7 @@ class _Issue:
     parent: _Issue | None = None
     children: list[_Issue] = field(default_factory=list)
     deleted: bool = False
+    lock_reason: str | None = None  # set: the issue is locked (only collaborators comment)
 
     @property
     def node_id(self) -> str:
@@ -590,10 +591,15 @@ class FakeGitHub:
             return self._j_user(self._user(login))
 
     def add_token(self, token: str, permission: str = "write", *, user: str | None = None) -> None:
+        """A token of `user` (default: the default user). A login ending in `[bot]` makes an
+        integration's token (an App's, or a workflow's GITHUB_TOKEN): its user is a Bot, GET /user
+        refuses it, and its issues carry author_association NONE, as on GitHub.
+        """
         if permission not in ("read", "write", "admin"):
             raise ValueError(f"permission must be read, write or admin, not {permission!r}")
         with self._lock:
-            owner = self._user(user) if user else self.default_user
+            kind = "Bot" if user and user.endswith("[bot]") else "User"
+            owner = self._user(user, kind=kind) if user else self.default_user
             self._tokens[token] = (owner, permission)
 
     def add_label(
@@ -772,6 +778,13 @@ class FakeGitHub:
             issue.milestone = None
             issue.updated_at = _now()
             return issue.number
+
+    def lock_issue(self, repo: str, number: int, reason: str | None = "resolved") -> None:
+        """Lock (or with reason None unlock) an issue, as a lock bot does to old issues."""
+        with self._lock:
+            issue = self._item(self._repo(repo), number)
+            issue.lock_reason = reason
+            issue.updated_at = _now()
 
     def edit_issue_body(self, repo: str, number: int, body: str) -> dict[str, Any]:
         with self._lock:
@@ -1096,6 +1109,8 @@ class FakeGitHub:
         if path == "/" and method == "GET":
             return _Response(200, self._j_root())
         if path == "/user" and method == "GET":
+            if call.user is not None and call.user.kind == "Bot":
+                raise _HTTPError(403, "Resource not accessible by integration", doc=DOCS)
             return _Response(200, self._j_private_user(call.user))
         if path == "/rate_limit" and method == "GET":
             return _Response(200, self._j_rate_limit())
@@ -1586,7 +1601,7 @@ class FakeGitHub:
     def _association(self, user: _User, repo: _Repo) -> str:
         if user is repo.owner:
             return "OWNER"
-        if any(owner is user for owner, _ in self._tokens.values()):
+        if user.kind != "Bot" and any(owner is user for owner, _ in self._tokens.values()):
             return "COLLABORATOR"
         return "NONE"
 
@@ -1613,7 +1628,7 @@ class FakeGitHub:
             "user": self._j_user(issue.user),
             "labels": [self._j_label(label, embedded=True) for label in issue.labels],
             "state": issue.state,
-            "locked": False,
+            "locked": issue.lock_reason is not None,
             "assignee": self._j_user(issue.assignees[0]) if issue.assignees else None,
             "assignees": [self._j_user(user) for user in issue.assignees],
             "milestone": self._j_milestone(issue.milestone) if issue.milestone else None,
@@ -1623,7 +1638,7 @@ class FakeGitHub:
             "closed_at": _ts(issue.closed_at),
             "author_association": self._association(issue.user, repo),
             "type": None,
-            "active_lock_reason": None,
+            "active_lock_reason": issue.lock_reason,
             "sub_issues_summary": self._sub_issues_summary(issue),
             "issue_dependencies_summary": {
                 "blocked_by": 0,
@@ -2188,6 +2203,14 @@ class FakeGitHub:
         issue = self._issue_or_error(call, repo, number)
         text = self._comment_body(call, f"{_COMMENTS_DOC}#create-an-issue-comment")
         assert call.user is not None
+        # GitHub lets only collaborators comment on a locked issue; an integration (the
+        # workflow token, an App) is refused like any outsider
+        if issue.lock_reason is not None and self._association(call.user, issue.repo) == "NONE":
+            raise _HTTPError(
+                403,
+                "Unable to create comment because issue is locked.",
+                doc=f"{_COMMENTS_DOC}#create-an-issue-comment",
+            )
         comment = _Comment(
             id=next(self._ids) + 1_700_000_000, issue=issue, user=call.user, body=text
         )

@@ -221,8 +221,38 @@ def test_pull_request_closed_without_merge_makes_no_request(
     assert result.stderr.splitlines()[0] == (
         "pull request #8 was closed without merging: nothing to sync"
     )
-    assert fake_github.requests == []
+    # it takes the checklist to know that the pull request is not one of its items
+    expected = [] if mode == "file" else [("GET", f"/repos/{REPO}/issues/1")]
+    assert [(r.method, r.path) for r in fake_github.requests] == expected
     assert step_summary(tmp_path) == ""
+
+
+@pytest.mark.parametrize("mode", ["file", "issue"])
+def test_pull_request_item_closed_without_merge_syncs_like_a_full_sync(
+    fake_github: FakeGitHub, tmp_path: Path, mode: str
+) -> None:
+    """An item that links the pull request itself becomes "(not planned)" on its own event."""
+    seed(fake_github, tmp_path, mode)
+    link = f"([#8]({HTML}/pull/8))" if mode == "file" else "(#8)"
+    if mode == "file":
+        plan = tmp_path / "PLAN.md"
+        plan.write_text(plan.read_text() + f"- [ ] try another approach {link}\n")
+    else:
+        fake_github.edit_issue_body(
+            REPO, 1, fake_github.issue(REPO, 1)["body"] + f"- [ ] try another approach {link}\n"
+        )
+
+    result = run_action(fake_github, tmp_path, mode, "pull_request-closed-unmerged", "pull_request")
+
+    assert "nothing to sync" not in result.stderr
+    assert (
+        f"annotated line {10 if mode == 'file' else 9} 'try another approach' (#8, not planned)"
+        in (result.stderr)
+    )
+    text = (
+        (tmp_path / "PLAN.md").read_text() if mode == "file" else fake_github.issue(REPO, 1)["body"]
+    )
+    assert f"- [ ] try another approach {link} (not planned)\n" in text
 
 
 SUMMARY = f"""\

@@ -674,12 +674,13 @@ def test_identical_items_in_one_section_are_reported_and_skipped(cli: Cli) -> No
     plan = write_plan(text)
     result = cli(plan)
     assert result.exit_code == 1, result.output
-    for line in (4, 6):  # the binding line is line 1 now
-        assert (
-            f"skipped: line {line}: identical items on lines 4, 6 would share the title "
-            "'[Test] Parsing › rejects empty input'; reword them or move them to different "
-            "sections\n"
-        ) in result.stderr
+    # one line for the group (the binding line is line 1 now)
+    assert (
+        "skipped: lines 4, 6: identical items would share the title "
+        "'[Test] Parsing › rejects empty input'; reword them or move them to different "
+        "sections\n"
+    ) in result.stderr
+    assert result.stderr.count("skipped:") == 1
     assert [i["title"] for i in item_issues(cli.fake)] == ["[Test] reads UTF-8"]
     assert read(plan).count("- [ ] rejects empty input\n") == 2
     assert "2 skipped" in summary_line(result)
@@ -1201,7 +1202,7 @@ def test_long_titles_that_only_differ_after_the_limit_are_skipped(cli: Cli) -> N
     plan = write_plan(text)
     result = cli(plan)
     assert result.exit_code == 1, result.output
-    assert "identical items on lines 2, 3 would share the title" in result.stderr
+    assert "lines 2, 3: identical items would share the title" in result.stderr
     assert item_issues(cli.fake) == []
 
 
@@ -1543,3 +1544,261 @@ def test_dry_run_with_a_token_but_no_repository_contacts_nobody(cli: Cli) -> Non
         "duplicate check skipped: no repository given (--repo), so existing issues were not read\n"
     ) in result.stderr
     assert read(plan) == PLAN
+
+
+# ---------------------------------------------------------------------------
+# Trust: only the repository's writers and the token's own user steer adoption
+
+OUTSIDER = "mallory"
+ISSUE_PLAN = "## Parsing\n\n- [ ] parses dates\n- [ ] rejects junk\n"
+
+
+def forged_item_marker(master: int, plan: str, text: str) -> str:
+    """The marker the tool would put in the issue of `text`: computable from the public plan."""
+    item = next(i for i in cp.parse_checklist(plan) if i.text == text)
+    return f"<!-- checklist-sync:item master={master} key={generate_issues.item_key(item)} -->"
+
+
+@pytest.mark.parametrize(
+    "association, login, kind, me, trusted",
+    [
+        ("OWNER", "octo", "User", "octocat", True),
+        ("MEMBER", "alice", "User", "octocat", True),
+        ("COLLABORATOR", "bob", "User", "octocat", True),
+        ("CONTRIBUTOR", OUTSIDER, "User", "octocat", False),
+        ("NONE", OUTSIDER, "User", "octocat", False),
+        ("FIRST_TIME_CONTRIBUTOR", OUTSIDER, "User", "octocat", False),
+        (None, OUTSIDER, "User", "octocat", False),
+        # the token's own user, even without write access (their issues are the tool's)
+        ("NONE", "OctoCat", "User", "octocat", True),
+        ("CONTRIBUTOR", "octocat", "User", "octocat", True),
+        # an integration's token (me None): its issues are its bot's
+        ("NONE", "github-actions[bot]", "Bot", None, True),
+        ("NONE", "checklist-app[bot]", "Bot", None, True),
+        ("NONE", OUTSIDER, "User", None, False),
+        # a personal token does not make every bot trusted
+        ("NONE", "other-app[bot]", "Bot", "octocat", False),
+    ],
+)
+def test_trusted_author(
+    association: str | None, login: str, kind: str, me: str | None, trusted: bool
+) -> None:
+    issue = {"author_association": association, "user": {"login": login, "type": kind}}
+    assert generate_issues.trusted_author(issue, me) is trusted
+
+
+def test_an_outsiders_planted_master_marker_is_not_adopted(cli: Cli) -> None:
+    fake = cli.fake
+    body = f"{HEADER}\n\n{PLAN}\n<!-- {cs.MASTER_MARKER} plan=plan.md digest=0123456789abcdef -->"
+    planted = fake.create_issue(REPO, "Data loader test plan", body, user=OUTSIDER)
+    plan = write_plan()
+    result = cli(plan)
+    assert result.exit_code == 0, result.output
+    assert bound_master(plan) != planted["number"]
+    assert fake.issue(REPO, planted["number"])["body"] == body  # never published there
+    assert (
+        f"ignored 1 issue by outside authors that look like this plan's: #{planted['number']}\n"
+    ) in result.stderr
+    assert len(master_issues(fake)) == 2  # ours and the planted one, never merged
+
+
+def test_an_outsiders_title_or_forged_marker_is_not_adopted_and_ticks_nothing(cli: Cli) -> None:
+    import sync_checklist
+
+    fake = cli.fake
+    master = fake.create_issue(REPO, "Test plan", ISSUE_PLAN)["number"]
+    by_title = fake.create_issue(REPO, "[Test] parses dates", "me too", user=OUTSIDER)
+    forged = fake.create_issue(
+        REPO,
+        "anything",
+        "junk\n\n" + forged_item_marker(master, ISSUE_PLAN, "rejects junk"),
+        user=OUTSIDER,
+    )
+    result = cli("--master-issue", master)
+    assert result.exit_code == 0, result.output
+    assert "0 adopted" in summary_line(result) and "2 created" in summary_line(result)
+    assert (
+        "ignored 2 issues by outside authors that look like this plan's: "
+        f"#{by_title['number']}, #{forged['number']}\n"
+    ) in result.stderr
+    assert fake.comments(REPO, by_title["number"]) == []
+    body = fake.issue(REPO, master)["body"]
+    assert f"(#{by_title['number']})" not in body and f"(#{forged['number']})" not in body
+
+    fake.close_issue(REPO, by_title["number"], "completed")
+    fake.close_issue(REPO, forged["number"], "completed")
+    synced = CliRunner().invoke(sync_checklist.main, ["--master-issue", str(master)], env=cli.env())
+    assert synced.exit_code == 0, synced.output
+    assert "[x]" not in fake.issue(REPO, master)["body"]
+
+
+def test_two_outsider_twins_do_not_block_an_item(cli: Cli) -> None:
+    fake = cli.fake
+    twins = [
+        fake.create_issue(REPO, "[Test] writes CSV with a header row", user=OUTSIDER)["number"]
+        for _ in range(2)
+    ]
+    plan = write_plan()
+    result = cli(plan)
+    assert result.exit_code == 0, result.output
+    assert "0 skipped" in summary_line(result)
+    assert f"#{twins[0]}" not in read(plan) and f"#{twins[1]}" not in read(plan)
+    assert f"ignored 2 issues by outside authors that look like this plan's: #{twins[0]}, " in (
+        result.stderr
+    )
+    assert all(item.issue for item in cp.parse_checklist(read(plan)) if not item.checked)
+
+
+@pytest.mark.parametrize("login", ["github-actions[bot]", "checklist-app[bot]"])
+def test_the_tools_own_issues_stay_adoptable_with_an_integration_token(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, login: str
+) -> None:
+    """An integration's token cannot read /user and its issues say author_association NONE:
+    a rerun after a crash still adopts what the crashed run created, for one extra request.
+    """
+    fake = cli.fake
+    fake.add_token("ghs_integration_token_0123456789", "write", user=login)
+    cli.secrets.add("ghs_integration_token_0123456789")
+    env = cli.env(GITHUB_TOKEN="ghs_integration_token_0123456789")
+    plan = write_plan()
+    with monkeypatch.context() as patch:
+        crash_on_write(patch, 3)  # master and two issues made, the second one unlinked
+        result = cli(plan, env=env, crash=True)
+    assert isinstance(result.exception, Crash)
+    assert {i["user"]["login"] for i in fake.issues(REPO)} == {login}
+    assert {i["author_association"] for i in fake.issues(REPO)} == {"NONE"}
+
+    result = cli(plan, env=env)
+    assert result.exit_code == 0, result.output
+    assert "(by marker)" in result.stderr and "ignored" not in result.stderr
+    assert [r.path for r in fake.requests].count("/user") == 1
+    assert_invariants(fake, plan, PLAN)
+
+
+def test_adoption_never_reads_the_token_user_when_the_listing_suffices(cli: Cli) -> None:
+    cli.fake.create_issue(REPO, "[Test] parses date-named directories")
+    cli.fake.create_issue(REPO, "unrelated", user=OUTSIDER)
+    result = cli(write_plan())
+    assert result.exit_code == 0, result.output
+    assert "1 adopted" in summary_line(result)
+    assert "/user" not in [r.path for r in cli.fake.requests]
+
+
+def test_a_locked_issue_refusing_the_adoption_comment_does_not_stop_the_batch(cli: Cli) -> None:
+    fake = cli.fake
+    locked = fake.create_issue(REPO, "[Test] parses date-named directories")["number"]
+    fake.lock_issue(REPO, locked)
+    other = fake.create_issue(REPO, "[Test] writes CSV with a header row")["number"]
+    # the workflow's token: an integration, refused on a locked issue like any outsider
+    fake.add_token("ghs_workflow_token_0123456789", "write", user="github-actions[bot]")
+    cli.secrets.add("ghs_workflow_token_0123456789")
+    plan = write_plan()
+    result = cli(plan, env=cli.env(GITHUB_TOKEN="ghs_workflow_token_0123456789"))
+    assert result.exit_code == 1, result.output
+    assert (
+        f"warning: line 8: no comment linking #{locked} to the checklist: #{locked} is locked, "
+        "so it takes no comment; link it by hand if wanted\n"
+    ) in result.stderr
+    assert fake.comments(REPO, locked) == []
+    assert len(fake.comments(REPO, other)) == 1
+    assert "2 adopted" in summary_line(result) and "4 created" in summary_line(result)
+    assert_invariants(fake, plan, PLAN)
+
+
+# ---------------------------------------------------------------------------
+# Output grows linearly with the plan
+
+
+def big_plan(heading: int, distinct: int, identical: int) -> str:
+    """A long heading (in every item's section path), distinct items, then a group of
+    identical ones (each a twin of all the others)."""
+    lines = [f"# {'h' * heading}", "", "## Parsing", ""]
+    lines += [f"- [ ] item number {n} " + "t" * 100 for n in range(distinct)]
+    lines += ["", "## Same", ""] + ["- [ ] the same item"] * identical
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("token", [False, True], ids=["offline", "with-token"])
+def test_dry_run_output_is_linear_in_the_plan(cli: Cli, token: bool) -> None:
+    text = big_plan(heading=200_000, distinct=40, identical=300)
+    plan = write_plan(text)
+    env = cli.env() if token else cli.env(GITHUB_TOKEN=None)
+    result = cli("--dry-run", plan, env=env)
+    assert result.exit_code == 1, result.output[-2000:]
+    items = 40 + 300
+    # the diff shows the heading once (context of the binding line); each message is bounded
+    assert len(result.stderr) <= len(text) + 300 * items, len(result.stderr)
+    assert result.stderr.count("identical items would share the title") == 1
+    assert "lines 48, 49, 50," in result.stderr and " and 280 more: identical" in result.stderr
+    assert "300 skipped" in summary_line(result)
+
+
+def test_a_run_reporting_many_twins_stays_linear(cli: Cli) -> None:
+    text = big_plan(heading=10, distinct=0, identical=1000)
+    plan = write_plan(text)
+    result = cli(plan)
+    assert result.exit_code == 1
+    assert len(result.stderr) <= 100 * 1000, len(result.stderr)
+    assert len(creates(cli.fake)) == 1  # the master issue only
+
+
+# ---------------------------------------------------------------------------
+# One master issue per plan
+
+
+@pytest.mark.parametrize(
+    "body, other",
+    [
+        ("", None),
+        ("Our roadmap.", None),
+        (cs.master_body("- [ ] a\n", "plan.md"), None),
+        (cs.master_body("- [ ] a\n", "docs/plan.md"), "docs/plan.md"),
+        (cs.master_body("- [ ] a\n", "copy.md"), "copy.md"),
+        (cs.master_body("- [ ] a\n", "copy.md") + "\n\nedited", "copy.md"),
+    ],
+)
+def test_other_plan(body: str, other: str | None) -> None:
+    assert cs.other_plan(body, "plan.md") == other
+
+
+def test_a_copied_plan_never_publishes_into_the_originals_master(cli: Cli) -> None:
+    fake = cli.fake
+    plan = write_plan()
+    assert cli(plan).exit_code == 0
+    master = bound_master(plan)
+    published = fake.issue(REPO, master)["body"]
+    copy = write_plan(
+        read(plan).replace("## Writing\n", "## Writing\n\n- [ ] a new item\n"), "copy.md"
+    )
+    before = read(copy)
+
+    result = cli(copy)
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: issue #{master} is the master checklist of plan.md, not of copy.md; nothing "
+        "written. If copy.md is a copy, remove its binding line to publish its own master "
+        "issue; if plan.md was renamed to copy.md, rerun with --force\n"
+    ) in result.stderr
+    assert writes(fake) == [] and read(copy) == before
+    assert fake.issue(REPO, master)["body"] == published
+
+    # its sync still ticks the file's boxes, and leaves the other plan's master alone
+    import sync_checklist
+
+    fake.close_issue(REPO, cp.parse_checklist(before)[0].issue.number)  # type: ignore[union-attr]
+    fake.reset_log()
+    synced = CliRunner().invoke(sync_checklist.main, [str(copy)], env=cli.env())
+    assert synced.exit_code == 1, synced.output
+    assert f"warning: issue #{master} is the master checklist of plan.md, not of copy.md: " in (
+        synced.stderr
+    )
+    assert "- [x] parses date-named directories" in read(copy)
+    assert ("PATCH", f"/repos/{REPO}/issues/{master}") not in writes(fake)
+    assert fake.issue(REPO, master)["body"] == published
+
+    # a renamed plan takes its master over on purpose
+    plan.unlink()
+    result = cli(copy, "--force")
+    assert result.exit_code == 0, result.output
+    assert cs.split_master_body(fake.issue(REPO, master)["body"])[0] == "copy.md"
+    assert cli(copy).exit_code == 0

@@ -1317,7 +1317,7 @@ def test_a_person_editing_the_master_during_generate_is_kept(
 
 def test_two_generates_at_once_on_one_plan_file(fake_github: FakeGitHub, tmp_path: Path) -> None:
     """Started together on a fresh plan, then again after items were added: the second run
-    waits for the first (a lock on the plan's directory), then finds everything linked."""
+    waits for the first (a lock on the plan), then finds everything linked."""
     fake = fake_github
     plan = tmp_path / "plan.md"
     plan.write_text(RACE_PLAN, encoding="utf-8")
@@ -1347,16 +1347,20 @@ def test_two_generates_at_once_on_one_plan_file(fake_github: FakeGitHub, tmp_pat
 def test_two_generates_at_once_in_issue_mode_are_reported(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
-    """Two issue-mode runs on different machines (no lock can reach): both list the
-    repository before either creates, so both create every item. The one that writes its
-    links second, or failing that the next run that lists the repository, names each pair."""
+    """Two issue-mode runs on different machines (no lock can reach: each has its own
+    temporary directory here): both list the repository before either creates, so both
+    create every item. The one that writes its links second, or failing that the next run
+    that lists the repository, names each pair."""
     fake = fake_github
     fake.add_label(REPO, "test")
     master = fake.create_issue(REPO, "Plan", RACE_PLAN)["number"]
     args = ["--master-issue", str(master)]
-    env = script_env(fake)
     fake.latency = 0.02
-    runs = [start_script("generate_issues", args, env, tmp_path) for _ in range(2)]
+    runs = []
+    for machine in ("a", "b"):
+        (tmp_path / machine).mkdir()
+        env = {**script_env(fake), "TMPDIR": str(tmp_path / machine)}
+        runs.append(start_script("generate_issues", args, env, tmp_path))
     said = "".join(err for run in runs for err in run.communicate(timeout=120)[1:])
     fake.latency = 0
     twins = Counter(
@@ -1450,6 +1454,26 @@ def test_adoption_comment_gives_up_cleanly_then_the_rerun_posts_it_once(
     check_no_duplicates(fake)
 
 
+def test_two_generates_at_once_in_issue_mode_on_one_machine(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """Found by review: issue mode took no lock, so two runs at once created every item
+    twice and both exited 0. Now the second waits for the first, then finds all linked."""
+    fake = fake_github
+    fake.add_label(REPO, "test")
+    master = fake.create_issue(REPO, "Plan", RACE_PLAN)["number"]
+    args = ["--master-issue", str(master)]
+    env = script_env(fake)
+    fake.latency = 0.02
+    runs = [start_script("generate_issues", args, env, tmp_path) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    for run, (_out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+    check_no_duplicates(fake)
+    assert len(marked_issues(fake)) == 5
+    assert len(boxes(fake.issue(REPO, master)["body"])) == 5
+
+
 def test_the_plan_lock_waits_then_gives_up(tmp_path: Path) -> None:
     plan = tmp_path / "plan.md"
     said: list[str] = []
@@ -1461,13 +1485,43 @@ def test_the_plan_lock_waits_then_gives_up(tmp_path: Path) -> None:
         ):
             pass
         assert time.monotonic() - started >= 0.3
+        # another plan in the same directory is another checklist: no wait
+        with cs.plan_lock(tmp_path / "other.md", said.append, wait=0):
+            pass
     assert failure.value.format_message() == (
-        f"another generate_issues.py run in {tmp_path} was still busy after 0s; rerun when it "
+        f"another generate_issues.py run on {plan} was still busy after 0s; rerun when it "
         "has finished"
     )
-    assert said == [f"waiting for another generate_issues.py run in {tmp_path} to finish"]
+    assert said == [f"waiting for another generate_issues.py run on {plan} to finish"]
     with cs.plan_lock(plan, said.append, wait=0):
         pass  # released when the first run ended
+
+
+def test_two_plans_in_one_directory_do_not_wait_for_each_other(fake_github: FakeGitHub) -> None:
+    Path("a.md").write_text(RACE_PLAN, encoding="utf-8")
+    Path("b.md").write_text(RACE_PLAN.replace("Race plan", "Other plan"), encoding="utf-8")
+    with cs.plan_lock(Path("a.md"), print, wait=0):
+        result = invoke(fake_github, generate_issues, "b.md")
+    assert result.exit_code == 0, result.output
+    assert "waiting" not in result.stderr
+
+
+def test_twins_are_reported_by_a_run_that_creates_nothing(fake_github: FakeGitHub) -> None:
+    """Every run that lists the repository names twins, not only one with items to create:
+    here the binding line is gone, so the run lists to find its master again."""
+    fake = fake_github
+    plan = Path("plan.md")
+    plan.write_text(RACE_PLAN, encoding="utf-8")
+    assert invoke(fake, generate_issues, plan).exit_code == 0
+    first = fake.issue(REPO, issue_of(fake, plan.read_text("utf-8"), "one "))
+    twin = fake.create_issue(REPO, first["title"], first["body"])["number"]
+    plan.write_text(cp.strip_binding(plan.read_text("utf-8")), encoding="utf-8")
+    result = invoke(fake, generate_issues, plan)
+    assert result.exit_code == 1, result.output
+    assert "0 created" in result.stderr
+    assert f"warning: issues #{first['number']}, #{twin} were all made for one item" in (
+        result.stderr
+    )
 
 
 def test_generate_waits_for_a_run_holding_the_plan(fake_github: FakeGitHub) -> None:
@@ -1489,7 +1543,7 @@ def test_generate_waits_for_a_run_holding_the_plan(fake_github: FakeGitHub) -> N
     holder.join(10)
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(
-        f"waiting for another generate_issues.py run in {plan.parent} to finish\n"
+        f"waiting for another generate_issues.py run on {plan} to finish\n"
     )
     assert len(marked_issues(fake_github)) == 5
 

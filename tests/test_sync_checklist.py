@@ -1058,3 +1058,60 @@ def test_annotation_beyond_the_body_limit_is_refused(
         "split the checklist"
     )
     assert checklist.documents() == before
+
+
+# ---------------------------------------------------------------------------
+# Which Actions events may skip the sync: never one that a full sync would act on
+
+PR_CLOSED = {"action": "closed", "pull_request": {"number": 8, "merged": False}}
+PR_MERGED = {"action": "closed", "pull_request": {"number": 7, "merged": True}}
+ISSUE_CLOSED = {"action": "closed", "issue": {"number": 5}}
+
+
+@pytest.mark.parametrize(
+    "name, event, linked, stops",
+    [
+        # a pull request closed unmerged closes no issue...
+        ("pull_request", PR_CLOSED, {2, 3}, True),
+        ("pull_request_target", PR_CLOSED, {2, 3}, True),
+        ("", PR_CLOSED, {2, 3}, True),  # the payload alone says it is a pull request
+        # ...but an item that links the pull request itself is annotated "(not planned)"
+        ("pull_request", PR_CLOSED, {2, 8}, False),
+        ("pull_request_target", PR_CLOSED, {8}, False),
+        # before the checklist is read, nothing says it is not an item
+        ("pull_request", PR_CLOSED, None, False),
+        # a merge closes the issues it names: always a sync
+        ("pull_request", PR_MERGED, {2, 3}, False),
+        ("pull_request", PR_MERGED, None, False),
+        ("pull_request", {"action": "opened", "pull_request": {"number": 8}}, {2}, False),
+        ("pull_request", {"action": "closed", "pull_request": None}, {2}, True),
+        # an issue event concerns the checklist only when it links that issue
+        ("issues", ISSUE_CLOSED, {2, 3}, True),
+        ("issues", ISSUE_CLOSED, {5}, False),
+        ("issues", ISSUE_CLOSED, None, False),
+        ("issues", {"action": "closed", "issue": "junk"}, {2}, False),
+        ("schedule", {}, {2}, False),
+        ("workflow_dispatch", {"inputs": {}}, set(), False),
+    ],
+)
+def test_decide_event(
+    name: str, event: dict[str, Any], linked: set[int] | None, stops: bool
+) -> None:
+    reason = sync_checklist.decide_event(name, event, linked)
+    assert (reason is not None) is stops, reason
+    if reason:
+        assert reason.endswith(": nothing to sync")
+
+
+def test_messages_cap_long_item_texts(checklist: Checklist) -> None:
+    """Each change is one short line, however long its item: output stays linear in the plan."""
+    issues = make_issues(checklist.fake, 30)
+    template = "".join(f"- [ ] item {n} {'x' * 1500} {{#{n}}}\n" for n in issues)
+    checklist.create(template)
+    for number in issues:
+        checklist.fake.close_issue(REPO, number)
+    result = checklist.sync()
+    assert result.exit_code == 0, result.output[-1000:]
+    checked = [line for line in lines(result) if line.startswith("checked line")]
+    assert len(checked) == 30
+    assert all(len(line) < 150 and "xxxx…'" in line for line in checked), checked[0]
