@@ -455,9 +455,11 @@ def offline_preview(
 ) -> int:
     """--dry-run with no token: parse, list what would be created, show the diff."""
     reporter.counts["items"] = len(doc.items)
+    repo_url = f"https://github.com/{settings.repo}"
+    if doc.items:
+        check_plan_fits(plan, doc, label, repo_url)
     cands = plan_candidates(doc.items, template, label, reporter)
     changes = cs.KeyedChanges(cs.identity_key)
-    repo_url = f"https://github.com/{settings.repo}"
     for cand in cands:
         where = clip(SECTION_SEPARATOR.join(cand.item.section)) or "(no section)"
         parent = f", parent: {clip(cand.parent_text)}" if cand.parent_text else ""
@@ -635,6 +637,23 @@ def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
     }
 
 
+def check_plan_fits(plan: cs.PlanFile, doc: cp.Document, label: str, repo_url: str) -> None:
+    """The master issue mirrors the whole plan: one it cannot hold, now or once every item is
+    linked and annotated, is refused before the first write (and by --dry-run), not after
+    every new item's issue was created. The body's length costs three parses, so a plan
+    twice the limit is refused on its own length.
+    """
+    length = len(plan.text.rstrip())
+    if length > 2 * cs.ISSUE_BODY_LIMIT:
+        raise ConfigError(
+            f"{plan.path} is too long for an issue body ({length} characters, GitHub takes "
+            f"{cs.ISSUE_BODY_LIMIT}): split it into several plans"
+        )
+    cs.check_body_fits(
+        cs.master_body(plan.text, label), doc.items, "file", repo_url, str(plan.path)
+    )
+
+
 def file_mode(
     run: Run,
     plan: cs.PlanFile,
@@ -653,18 +672,7 @@ def file_mode(
         reporter.info(no_items_note(plan))
         return
     from_binding = master_number is None and doc.binding is not None
-    if not run.dry_run:
-        # the master issue mirrors the whole plan: one it cannot hold is refused before the
-        # first write, not after every new item's issue was created. The body's exact length
-        # costs three parses, so a plan twice the limit is refused on its own length.
-        length = len(plan.text.rstrip())
-        if length <= 2 * cs.ISSUE_BODY_LIMIT:
-            length = len(cs.master_body(plan.text, label))
-        if length > cs.ISSUE_BODY_LIMIT:
-            raise ConfigError(
-                f"{plan.path} is too long for an issue body ({length} characters, GitHub "
-                f"takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
-            )
+    check_plan_fits(plan, doc, label, run.repo_url)
 
     if master_number is None and doc.binding:
         bound = cs.binding_target(doc.binding)
@@ -694,11 +702,6 @@ def file_mode(
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
             else:
                 body = cs.master_body(plan.text, label)
-                if len(body) > cs.ISSUE_BODY_LIMIT:
-                    raise ConfigError(
-                        f"{plan.path} is too long for an issue body ({len(body)} characters, "
-                        f"GitHub takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
-                    )
                 marker = f"<!-- {cs.MASTER_MARKER} plan={label} "
                 master = run.create_once({"title": title, "body": body}, marker)
                 reporter.change(
@@ -825,11 +828,11 @@ def publish_master(
     new_body = cs.master_body(carried, label)
     if new_body == body:
         return
-    if len(new_body) > cs.ISSUE_BODY_LIMIT:
-        reporter.fail(
-            f"the plan is too long for an issue body ({len(new_body)} characters, GitHub takes "
-            f"{cs.ISSUE_BODY_LIMIT}); split it into several plans"
-        )
+    try:
+        # the check of the run's start, again: the plan may have been edited since
+        cs.check_body_fits(new_body, cp.parse_checklist(carried), "file", run.repo_url, label)
+    except ConfigError as exc:
+        reporter.fail(f"{exc.format_message()}; master checklist #{number} not updated")
         return
     client.apply_issue_update(number, {"body": new_body})
     reporter.info(f"published {label} to master checklist #{number}")
@@ -903,6 +906,7 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
     body = master.get("body") or ""
     items = cp.parse_checklist(body)
     reporter.counts["items"] = len(items)
+    cs.check_body_fits(body, items, "issue", run.repo_url, f"master issue #{number}")
     cands = plan_candidates(items, template, f"#{number}", reporter)
     taken = linked_numbers(items, repo) | {number}
     changes = linking_changes(repo, reporter)
