@@ -56,6 +56,7 @@ KILLS = int(os.environ.get("RELIABILITY_KILLS", "20"))
 FIGURES: Counter[str] = Counter()
 
 ITEM_MARKER_RE = re.compile(r"<!-- checklist-sync:item master=(\d+) key=([0-9a-f]+) -->")
+OUTSIDER = "mallory"  # can open issues, cannot write to the repository
 BINDING_LINE_RE = re.compile(r"^<!-- checklist-sync: \S+ -->$")
 # An item line as the campaign writes it, with the tool's link and annotations (file or issue
 # style) split off: this reads the tool's output without trusting the parser under test.
@@ -183,9 +184,17 @@ def all_issues(fake: FakeGitHub) -> list[dict[str, Any]]:
     return found
 
 
+def by_outsider(issue: dict[str, Any]) -> bool:
+    return issue["user"]["login"] == OUTSIDER
+
+
 def marked_issues(fake: FakeGitHub) -> list[dict[str, Any]]:
-    """Every issue that carries an item marker."""
-    return [issue for issue in all_issues(fake) if ITEM_MARKER_RE.search(issue["body"] or "")]
+    """Every issue the tool made (it carries an item marker; an outsider's forgery aside)."""
+    return [
+        issue
+        for issue in all_issues(fake)
+        if ITEM_MARKER_RE.search(issue["body"] or "") and not by_outsider(issue)
+    ]
 
 
 def check_no_duplicates(fake: FakeGitHub) -> None:
@@ -194,7 +203,11 @@ def check_no_duplicates(fake: FakeGitHub) -> None:
     )
     twins = {m: n for m, n in markers.items() if n > 1}
     check(not twins, f"several issues carry the marker of one item: {twins}")
-    masters = [i["number"] for i in fake.issues(REPO) if cs.MASTER_MARKER in (i["body"] or "")]
+    masters = [
+        i["number"]
+        for i in fake.issues(REPO)
+        if cs.MASTER_MARKER in (i["body"] or "") and not by_outsider(i)
+    ]
     check(len(masters) <= 1, f"several master issues: {masters}")
 
 
@@ -281,7 +294,7 @@ GITHUB_CHANGES = (
     "reopen",
     "delete",
     "transfer",
-    "same title",
+    "same title",  # by a collaborator, or (one time in three) an outsider's lookalike
 )
 
 
@@ -462,6 +475,12 @@ class ChecklistMachine(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(GITHUB_CHANGES), which=st.integers(0, 99))
     def change_on_github(self, kind: str, which: int) -> None:
         FIGURES[f"step: on GitHub ({kind})"] += 1
+        if kind == "same title" and which % 3 == 0:
+            # no rule of its own: a new rule would shift every draw of the fixed seed, and
+            # with it which fault kinds strike in the campaign CI runs
+            FIGURES["step: on GitHub (outsider's lookalike)"] += 1
+            self.outsider_opens_lookalike(which // 3)
+            return
         if kind == "same title":
             self.person_opens_same_title(which)
             return
@@ -510,6 +529,31 @@ class ChecklistMachine(RuleBasedStateMachine):
         if title not in self.title_twins:
             self.title_twins.add(title)
             self.fake.create_issue(REPO, title, "Spotted while testing.")
+
+    def outsider_opens_lookalike(self, which: int) -> None:
+        """Someone who cannot write to the repository opens an issue that looks like this
+        plan's: an item's title, an item's marker (computable from the public plan) or the
+        plan's master marker. Never adopted, so closing it never ticks anything."""
+        items = [
+            i for i in cp.parse_checklist(self.read_doc()) if not i.checked and i.issue is None
+        ]
+        shape = which % 3
+        if shape == 2 or not items:
+            body = f"Mine now.\n\n<!-- {cs.MASTER_MARKER} plan=plan.md digest=0000000000000000 -->"
+            title = "Reliability plan"
+        else:
+            item = items[which % len(items)]
+            title = generate_issues.clean_title(f"[Test] {item.text}")
+            body = "Me too."
+            if shape == 1:
+                master = self.master if self.master is not None else 1
+                key = generate_issues.item_key(item)
+                body += f"\n\n<!-- checklist-sync:item master={master} key={key} -->"
+                title = "Looks legit"
+        number = self.fake.create_issue(REPO, title, body, user=OUTSIDER)["number"]
+        if which % 2:
+            self.fake.close_issue(REPO, number)  # closing it must tick nothing
+        FIGURES["outsider issues opened"] += 1
 
     def arm(self, fault: bool) -> None:
         """Faults for the next run, drawn evenly by the example's seed (Hypothesis' own draws
@@ -658,6 +702,10 @@ class ChecklistMachine(RuleBasedStateMachine):
             if item.issue is None or was_linked.get(item.text, True):
                 continue
             issue = self.fake.issue(REPO, item.issue.number)
+            check(
+                not by_outsider(issue),
+                f"line {item.line_no} {item.text!r} adopted #{issue['number']}, an outsider's",
+            )
             markers = ITEM_MARKER_RE.findall(issue["body"] or "")
             mine = [(str(self.master), generate_issues.item_key(item))]
             check(
@@ -767,6 +815,9 @@ class ChecklistMachine(RuleBasedStateMachine):
             item.issue.number for item in cp.parse_checklist(text) if item.issue is not None
         )
         check(all(n == 1 for n in links.values()), f"one issue linked twice: {links}")
+        if self.master is not None:
+            master = self.fake.issue(REPO, self.master)
+            check(not by_outsider(master), f"an outsider's #{self.master} became the master")
         if self.mode == "file":
             strays = [p.name for p in self.dir.iterdir() if p.name != "plan.md"]
             check(not strays, f"files left next to the plan: {strays}")
@@ -979,6 +1030,25 @@ class KillCampaign:
             number = self.rng.choice(closed)
             self.fake.reopen_issue(REPO, number)
             self.closed_by.pop(number, None)
+        elif roll < 0.65:
+            self.outsider_lookalike(forged=roll < 0.6)
+
+    def outsider_lookalike(self, *, forged: bool) -> None:
+        """An outsider opens (and closes) an issue titled like, or marked like, the first
+        unlinked item: never adopted. No draw of the seeded generator, so the kills land
+        where they did before this property was added."""
+        items = [i for i in cp.parse_checklist(self.read_doc()) if not i.checked and not i.issue]
+        if not items:
+            return
+        item = items[0]
+        body = "Me too."
+        if forged and self.master is not None:
+            key = generate_issues.item_key(item)
+            body += f"\n\n<!-- checklist-sync:item master={self.master} key={key} -->"
+        title = generate_issues.clean_title(f"[Test] {item.text}")
+        number = self.fake.create_issue(REPO, title, body, user=OUTSIDER)["number"]
+        self.fake.close_issue(REPO, number)
+        FIGURES["outsider issues opened"] += 1
 
     def bound(self) -> bool:
         if self.mode == "issue":
@@ -1054,6 +1124,7 @@ class KillCampaign:
             check(item.issue is not None, f"line {item.line_no} {item.text!r} is not linked")
             assert item.issue is not None
             issue = self.fake.issue(REPO, item.issue.number)
+            check(not by_outsider(issue), f"line {item.line_no} adopted an outsider's issue")
             key = generate_issues.item_key(item)
             check(
                 ITEM_MARKER_RE.findall(issue["body"] or "") == [(str(self.master), key)],
