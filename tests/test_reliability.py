@@ -257,6 +257,20 @@ def quick_retries() -> Iterator[list[float]]:
         github_api.BACKOFF, defaults["sleep"] = saved
 
 
+# A person's edit of the checklist issue landing in a pacing pause (between the client's
+# pause and its write) must survive. That takes a client that pauses before it re-reads the
+# body it writes (apply_body_update): with one that re-reads first, the property would fail
+# by design, so it arms only where the client has it.
+PAUSE_EDITS = hasattr(github_api.GitHubClient, "apply_body_update")
+PAUSE_EVERY = 4  # one run in PAUSE_EVERY meets such an edit (no draw of the seed: see below)
+
+
+def append_line(text: str, line: str, newline: str) -> str:
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
+    return text + line + newline
+
+
 # ---------------------------------------------------------------------------
 # The state machine
 
@@ -327,6 +341,8 @@ class ChecklistMachine(RuleBasedStateMachine):
         self.master_edited = False  # file mode: the master body was edited on GitHub
         self.outputs: list[str] = []
         self.armed: list[tuple[str, Any]] = []  # (kind as the campaign names it, the fault)
+        self.runs = 0
+        self.pause_note: str | None = None  # the line a person added during this run's pause
 
     def teardown(self) -> None:
         self._retries.__exit__(None, None, None)
@@ -596,8 +612,47 @@ class ChecklistMachine(RuleBasedStateMachine):
 
     # -- the tools ----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def edit_in_a_pause(self) -> Iterator[None]:
+        """Issue mode, one run in PAUSE_EVERY: at the run's first pacing pause, a person adds
+        a line to the checklist issue. Issue mode only: in file mode that edit makes the
+        master "edited on GitHub", which generate then refuses, a rule of its own above."""
+        self.pause_note = None
+        self.runs += 1
+        if not (PAUSE_EDITS and self.mode == "issue" and self.runs % PAUSE_EVERY == 0):
+            yield
+            return
+        real = github_api.WritePacer.wait
+
+        def wait(pacer: github_api.WritePacer) -> None:
+            real(pacer)
+            if self.pause_note is None and self.master is not None:
+                self.pause_note = f"Note added during a pause {next(self.numbers)}"
+                body = self.master_body() or ""
+                nl = "\r\n" if "\r\n" in body else "\n"
+                self.fake.edit_issue_body(REPO, self.master, append_line(body, self.pause_note, nl))
+                FIGURES["edits made during a pacing pause"] += 1
+
+        github_api.WritePacer.wait = wait  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            github_api.WritePacer.wait = real  # type: ignore[method-assign]
+        if self.pause_note is not None:
+            check(
+                self.pause_note in self.read_doc(),
+                f"an edit made during a pacing pause was lost: {self.pause_note!r}",
+            )
+
+    def with_pause_note(self, before: str) -> str:
+        """The document as the person left it, for the checks that compare with it."""
+        if self.pause_note is None:
+            return before
+        return append_line(before, self.pause_note, "\r\n" if "\r\n" in before else "\n")
+
     def run(self, command: Any, args: list[str]) -> Result:
-        result = CliRunner().invoke(command.main, args, env=cli_env(self.fake))
+        with self.edit_in_a_pause():
+            result = CliRunner().invoke(command.main, args, env=cli_env(self.fake))
         name = "generate" if command is generate_issues else "sync"
         FIGURES[f"runs: {name} (in-process)"] += 1
         for kind, fault in self.armed:
@@ -649,6 +704,7 @@ class ChecklistMachine(RuleBasedStateMachine):
         before, master_before = self.read_doc(), self.master_body()
         outage = self.outage
         result = self.run(generate_issues, args)
+        before = self.with_pause_note(before)
         after = self.read_doc()
         check_user_text(before, after, may="link", what="generate, the plan")
         if self.mode == "file":
@@ -724,6 +780,7 @@ class ChecklistMachine(RuleBasedStateMachine):
         args = self.target_args() + ([how] if how != "write" else [])
         before, master_before = self.read_doc(), self.master_body()
         result = self.run(sync_checklist, args)
+        before = self.with_pause_note(before)
         after, master_after = self.read_doc(), self.master_body()
         check_parses(after, "the checklist")
         check_user_text(before, after, may="state", what="sync, the checklist")
