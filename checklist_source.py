@@ -530,6 +530,39 @@ def master_body(plan_text: str, label: str) -> str:
     return f"{header}{nl}{nl}{plan.rstrip(chr(13) + chr(10))}{nl}{nl}{marker}"
 
 
+NUMBER_DIGITS = 6  # issue and pull request numbers up to 999,999, for the estimate below
+
+
+def check_body_fits(
+    body: str, items: list[cp.ChecklistItem], style: str, repo_url: str, what: str
+) -> None:
+    """Refuse a checklist whose issue body could outgrow GitHub's limit once generate and sync
+    have written to it: every unchecked item linked and every linked one annotated (the
+    longer of a same-repository PR and a note), numbers of NUMBER_DIGITS digits. A body that
+    fits today but not then would block every later sync, so the refusal comes first.
+
+    `body` is the issue body as it would be written now (a plan's master body, or the issue
+    mode checklist), `items` its items, `style` the links it carries.
+    """
+    number = int("9" * NUMBER_DIGITS)
+    link = 1 + len(cp.format_link(cp.IssueRef(number, None, f"{repo_url}/issues/{number}"), style))
+    pr = cp.format_annotations(cp.IssueRef(number, None, f"{repo_url}/pull/{number}"), None, style)
+    longest = max(len(pr), *(len(cp.format_annotations(None, n, style)) for n in cp.NOTES))
+    bound = len(body)
+    for item in items:
+        if item.issue is None and item.checked:
+            continue  # generate leaves it alone, sync reads only linked items
+        if item.issue is None:
+            bound += link
+        bound += max(0, longest - len(cp.format_annotations(item.pr, item.note, style)))
+    if bound > ISSUE_BODY_LIMIT:
+        raise ConfigError(
+            f"{what} is too long for an issue body ({bound} characters once every item is "
+            f"linked and annotated, GitHub takes {ISSUE_BODY_LIMIT}): split it into several "
+            "plans"
+        )
+
+
 def split_master_body(body: str) -> tuple[str | None, str | None, str]:
     """(plan label, recorded digest, plan part) of a master issue body written by the tool."""
     matches = list(_MASTER_MARKER_RE.finditer(body))
@@ -618,6 +651,10 @@ def issue_key_fn(default_repo: str) -> Callable[[cp.ChecklistItem, int], Hashabl
     return key
 
 
+class BodyTooLong(ToolError):
+    """An issue body would exceed GitHub's limit: that document is not written."""
+
+
 def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], str]) -> None:
     """Write `update` applied to the issue body as it is just before the write (so an edit
     made on GitHub a second ago survives); nothing when it changes nothing.
@@ -626,7 +663,7 @@ def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], 
     def within_limit(old: str) -> str:
         new = update(old)
         if new != old and len(new) > ISSUE_BODY_LIMIT:
-            raise ToolError(
+            raise BodyTooLong(
                 f"issue #{number} would exceed GitHub's {ISSUE_BODY_LIMIT}-character body "
                 "limit; split the checklist"
             )

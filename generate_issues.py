@@ -459,9 +459,11 @@ def offline_preview(
 ) -> int:
     """--dry-run with no token: parse, list what would be created, show the diff."""
     reporter.counts["items"] = len(doc.items)
+    repo_url = f"https://github.com/{settings.repo or 'OWNER/REPO'}"
+    if doc.items:
+        check_plan_fits(plan, doc, label, repo_url)
     cands = plan_candidates(doc.items, template, label, reporter)
     changes = cs.KeyedChanges(cs.identity_key)
-    repo_url = f"https://github.com/{settings.repo or 'OWNER/REPO'}"
     for cand in cands:
         where = clip(SECTION_SEPARATOR.join(cand.item.section)) or "(no section)"
         parent = f", parent: {clip(cand.parent_text)}" if cand.parent_text else ""
@@ -640,6 +642,23 @@ def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
     }
 
 
+def check_plan_fits(plan: cs.PlanFile, doc: cp.Document, label: str, repo_url: str) -> None:
+    """The master issue mirrors the whole plan: one it cannot hold, now or once every item is
+    linked and annotated, is refused before the first write (and by --dry-run), not after
+    every new item's issue was created. The body's length costs three parses, so a plan
+    twice the limit is refused on its own length.
+    """
+    length = len(plan.text.rstrip())
+    if length > 2 * cs.ISSUE_BODY_LIMIT:
+        raise ConfigError(
+            f"{plan.path} is too long for an issue body ({length} characters, GitHub takes "
+            f"{cs.ISSUE_BODY_LIMIT}): split it into several plans"
+        )
+    cs.check_body_fits(
+        cs.master_body(plan.text, label), doc.items, "file", repo_url, str(plan.path)
+    )
+
+
 def file_mode(
     run: Run,
     plan: cs.PlanFile,
@@ -658,18 +677,7 @@ def file_mode(
         reporter.info(no_items_note(plan))
         return
     from_binding = master_number is None and doc.binding is not None
-    if not run.dry_run:
-        # the master issue mirrors the whole plan: one it cannot hold is refused before the
-        # first write, not after every new item's issue was created. The body's exact length
-        # costs three parses, so a plan twice the limit is refused on its own length.
-        length = len(plan.text.rstrip())
-        if length <= 2 * cs.ISSUE_BODY_LIMIT:
-            length = len(cs.master_body(plan.text, label))
-        if length > cs.ISSUE_BODY_LIMIT:
-            raise ConfigError(
-                f"{plan.path} is too long for an issue body ({length} characters, GitHub "
-                f"takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
-            )
+    check_plan_fits(plan, doc, label, run.repo_url)
 
     if master_number is None and doc.binding:
         bound = cs.binding_target(doc.binding)
@@ -699,11 +707,6 @@ def file_mode(
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
             else:
                 body = cs.master_body(plan.text, label)
-                if len(body) > cs.ISSUE_BODY_LIMIT:
-                    raise ConfigError(
-                        f"{plan.path} is too long for an issue body ({len(body)} characters, "
-                        f"GitHub takes {cs.ISSUE_BODY_LIMIT}): split it into several plans"
-                    )
                 marker = f"<!-- {cs.MASTER_MARKER} plan={label} "
                 master = run.create_once({"title": title, "body": body}, marker)
                 reporter.change(
@@ -829,11 +832,17 @@ def publish_master(
             return body
         if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
             return body  # same items and text: the boxes there are sync's business
-        new_body = cs.master_body(carry_state(new_plan, old_plan, run.settings.repo), label)
-        if len(new_body) > cs.ISSUE_BODY_LIMIT:
-            outcome["too_long"] = len(new_body)
+        carried = carry_state(new_plan, old_plan, run.settings.repo)
+        new_body = cs.master_body(carried, label)
+        if new_body == body:
             return body
-        outcome["published"] = new_body != body
+        try:
+            # the check of the run's start, again: the plan may have been edited since
+            cs.check_body_fits(new_body, cp.parse_checklist(carried), "file", run.repo_url, label)
+        except ConfigError as exc:
+            outcome["too_long"] = exc.format_message()
+            return body
+        outcome["published"] = True
         return new_body
 
     cs.write_issue_body(client, number, republish)
@@ -842,10 +851,7 @@ def publish_master(
     elif "refused" in outcome:
         refuse(reporter, number, outcome["refused"])
     elif "too_long" in outcome:
-        reporter.fail(
-            f"the plan is too long for an issue body ({outcome['too_long']} characters, GitHub "
-            f"takes {cs.ISSUE_BODY_LIMIT}); split it into several plans"
-        )
+        reporter.fail(f"{outcome['too_long']}; master checklist #{number} not updated")
     elif outcome.get("published"):
         reporter.info(f"published {label} to master checklist #{number}")
 
@@ -918,6 +924,7 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
     body = master.get("body") or ""
     items = cp.parse_checklist(body)
     reporter.counts["items"] = len(items)
+    cs.check_body_fits(body, items, "issue", run.repo_url, f"master issue #{number}")
     cands = plan_candidates(items, template, f"#{number}", reporter)
     taken = linked_numbers(items, repo) | {number}
     changes = linking_changes(repo, reporter)

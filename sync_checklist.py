@@ -16,7 +16,16 @@ import click
 
 import checklist_parser as cp
 import checklist_source as cs
-from github_api import MAX_ISSUE_NUMBER, ConfigError, GitHubClient, IssueState, NotFound, ToolError
+from github_api import (
+    MAX_ISSUE_NUMBER,
+    ConfigError,
+    CreateUncertain,
+    GitHubClient,
+    GitHubUnavailable,
+    IssueState,
+    NotFound,
+    ToolError,
+)
 from report import (
     Reporter,
     echo_diff,
@@ -359,20 +368,7 @@ def sync_targets(
         else:
             pending.append(target)
 
-    # GitHub first: when its write fails for good, the file is still untouched
-    for target in sorted(pending, key=lambda t: t.plan is not None):
-        if target.plan is not None:
-            # apply to the file as it is now, in case it was edited while we read GitHub
-            fresh = target.plan.reread()
-            target.plan.write(sync_text(fresh, states, repo, target.style)[0])
-            reporter.info(f"updated {target.name}")
-        elif target.issue is not None:
-            cs.write_issue_body(
-                client,
-                target.issue,
-                lambda body, style=target.style: sync_text(body, states, repo, style)[0],
-            )
-            reporter.info(f"updated master checklist #{target.issue}")
+    apply_targets(client, repo, pending, states, reporter)
 
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         problem = write_step_summary(progress_table(primary, states, repo))
@@ -381,6 +377,59 @@ def sync_targets(
     if check and out_of_sync:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
     return reporter.exit_code
+
+
+def apply_targets(
+    client: GitHubClient,
+    repo: str,
+    pending: list[Target],
+    states: dict[tuple[str, int], IssueState | None],
+    reporter: Reporter,
+) -> None:
+    """Write each changed document whole, the master issue before the plan file.
+
+    GitHub first, so that when its retries run out (a transient fault: the next run does
+    it all) nothing is written, as for every other fault. A master GitHub refuses for good
+    must not keep the file stale for good, though: over the body limit (a warning saying
+    what to do) or refused outright (the error, raised once the file is written), the file,
+    which the user edits and commits, is still synced. A master left behind is repaired by
+    the next sync, which derives every box from GitHub anyway. In issue mode the master is
+    the only document: its error stands.
+    """
+    failed: ToolError | None = None
+    has_file = any(target.plan is not None for target in pending)
+    for target in sorted(pending, key=lambda t: t.plan is not None):
+        if target.plan is not None:
+            # apply to the file as it is now, in case it was edited while we read GitHub
+            fresh = target.plan.reread()
+            target.plan.write(sync_text(fresh, states, repo, target.style)[0])
+            reporter.info(f"updated {target.name}")
+            continue
+        assert target.issue is not None
+        try:
+            cs.write_issue_body(
+                client,
+                target.issue,
+                lambda body, style=target.style: sync_text(body, states, repo, style)[0],
+            )
+        except cs.BodyTooLong as exc:
+            if not has_file:
+                raise
+            reporter.warn(
+                f"master checklist #{target.issue} not updated: {exc.format_message()} (the "
+                "plan file is synced; shorten the plan or split it, then rerun)"
+            )
+            continue
+        except (GitHubUnavailable, CreateUncertain):
+            raise
+        except ToolError as exc:
+            if not has_file:
+                raise
+            failed = exc
+            continue
+        reporter.info(f"updated master checklist #{target.issue}")
+    if failed is not None:
+        raise failed
 
 
 def stop_for_event(

@@ -603,7 +603,8 @@ def assert_refused_as_too_long(result: Result) -> None:
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, result.stderr
     match = re.fullmatch(
-        r"error: plan\.md is too long for an issue body \((\d+) characters, GitHub takes 65536\): "
+        r"error: plan\.md is too long for an issue body \((\d+) characters"
+        r"(?: once every item is linked and annotated)?, GitHub takes 65536\): "
         r"split it into several plans",
         errors[0],
     )

@@ -56,6 +56,7 @@ KILLS = int(os.environ.get("RELIABILITY_KILLS", "20"))
 FIGURES: Counter[str] = Counter()
 
 ITEM_MARKER_RE = re.compile(r"<!-- checklist-sync:item master=(\d+) key=([0-9a-f]+) -->")
+OUTSIDER = "mallory"  # can open issues, cannot write to the repository
 BINDING_LINE_RE = re.compile(r"^<!-- checklist-sync: \S+ -->$")
 # An item line as the campaign writes it, with the tool's link and annotations (file or issue
 # style) split off: this reads the tool's output without trusting the parser under test.
@@ -183,9 +184,17 @@ def all_issues(fake: FakeGitHub) -> list[dict[str, Any]]:
     return found
 
 
+def by_outsider(issue: dict[str, Any]) -> bool:
+    return issue["user"]["login"] == OUTSIDER
+
+
 def marked_issues(fake: FakeGitHub) -> list[dict[str, Any]]:
-    """Every issue that carries an item marker."""
-    return [issue for issue in all_issues(fake) if ITEM_MARKER_RE.search(issue["body"] or "")]
+    """Every issue the tool made (it carries an item marker; an outsider's forgery aside)."""
+    return [
+        issue
+        for issue in all_issues(fake)
+        if ITEM_MARKER_RE.search(issue["body"] or "") and not by_outsider(issue)
+    ]
 
 
 def check_no_duplicates(fake: FakeGitHub) -> None:
@@ -194,7 +203,11 @@ def check_no_duplicates(fake: FakeGitHub) -> None:
     )
     twins = {m: n for m, n in markers.items() if n > 1}
     check(not twins, f"several issues carry the marker of one item: {twins}")
-    masters = [i["number"] for i in fake.issues(REPO) if cs.MASTER_MARKER in (i["body"] or "")]
+    masters = [
+        i["number"]
+        for i in fake.issues(REPO)
+        if cs.MASTER_MARKER in (i["body"] or "") and not by_outsider(i)
+    ]
     check(len(masters) <= 1, f"several master issues: {masters}")
 
 
@@ -244,6 +257,20 @@ def quick_retries() -> Iterator[list[float]]:
         github_api.BACKOFF, defaults["sleep"] = saved
 
 
+# A person's edit of the checklist issue landing in a pacing pause (between the client's
+# pause and its write) must survive. That takes a client that pauses before it re-reads the
+# body it writes (apply_body_update): with one that re-reads first, the property would fail
+# by design, so it arms only where the client has it.
+PAUSE_EDITS = hasattr(github_api.GitHubClient, "apply_body_update")
+PAUSE_EVERY = 4  # one run in PAUSE_EVERY meets such an edit (no draw of the seed: see below)
+
+
+def append_line(text: str, line: str, newline: str) -> str:
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
+    return text + line + newline
+
+
 # ---------------------------------------------------------------------------
 # The state machine
 
@@ -281,7 +308,7 @@ GITHUB_CHANGES = (
     "reopen",
     "delete",
     "transfer",
-    "same title",
+    "same title",  # by a collaborator, or (one time in three) an outsider's lookalike
 )
 
 
@@ -314,6 +341,8 @@ class ChecklistMachine(RuleBasedStateMachine):
         self.master_edited = False  # file mode: the master body was edited on GitHub
         self.outputs: list[str] = []
         self.armed: list[tuple[str, Any]] = []  # (kind as the campaign names it, the fault)
+        self.runs = 0
+        self.pause_note: str | None = None  # the line a person added during this run's pause
 
     def teardown(self) -> None:
         self._retries.__exit__(None, None, None)
@@ -462,6 +491,12 @@ class ChecklistMachine(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(GITHUB_CHANGES), which=st.integers(0, 99))
     def change_on_github(self, kind: str, which: int) -> None:
         FIGURES[f"step: on GitHub ({kind})"] += 1
+        if kind == "same title" and which % 3 == 0:
+            # no rule of its own: a new rule would shift every draw of the fixed seed, and
+            # with it which fault kinds strike in the campaign CI runs
+            FIGURES["step: on GitHub (outsider's lookalike)"] += 1
+            self.outsider_opens_lookalike(which // 3)
+            return
         if kind == "same title":
             self.person_opens_same_title(which)
             return
@@ -511,6 +546,31 @@ class ChecklistMachine(RuleBasedStateMachine):
             self.title_twins.add(title)
             self.fake.create_issue(REPO, title, "Spotted while testing.")
 
+    def outsider_opens_lookalike(self, which: int) -> None:
+        """Someone who cannot write to the repository opens an issue that looks like this
+        plan's: an item's title, an item's marker (computable from the public plan) or the
+        plan's master marker. Never adopted, so closing it never ticks anything."""
+        items = [
+            i for i in cp.parse_checklist(self.read_doc()) if not i.checked and i.issue is None
+        ]
+        shape = which % 3
+        if shape == 2 or not items:
+            body = f"Mine now.\n\n<!-- {cs.MASTER_MARKER} plan=plan.md digest=0000000000000000 -->"
+            title = "Reliability plan"
+        else:
+            item = items[which % len(items)]
+            title = generate_issues.clean_title(f"[Test] {item.text}")
+            body = "Me too."
+            if shape == 1:
+                master = self.master if self.master is not None else 1
+                key = generate_issues.item_key(item)
+                body += f"\n\n<!-- checklist-sync:item master={master} key={key} -->"
+                title = "Looks legit"
+        number = self.fake.create_issue(REPO, title, body, user=OUTSIDER)["number"]
+        if which % 2:
+            self.fake.close_issue(REPO, number)  # closing it must tick nothing
+        FIGURES["outsider issues opened"] += 1
+
     def arm(self, fault: bool) -> None:
         """Faults for the next run, drawn evenly by the example's seed (Hypothesis' own draws
         lean towards the first choice): retried through, or (outage) a clean stop."""
@@ -552,8 +612,47 @@ class ChecklistMachine(RuleBasedStateMachine):
 
     # -- the tools ----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def edit_in_a_pause(self) -> Iterator[None]:
+        """Issue mode, one run in PAUSE_EVERY: at the run's first pacing pause, a person adds
+        a line to the checklist issue. Issue mode only: in file mode that edit makes the
+        master "edited on GitHub", which generate then refuses, a rule of its own above."""
+        self.pause_note = None
+        self.runs += 1
+        if not (PAUSE_EDITS and self.mode == "issue" and self.runs % PAUSE_EVERY == 0):
+            yield
+            return
+        real = github_api.WritePacer.wait
+
+        def wait(pacer: github_api.WritePacer) -> None:
+            real(pacer)
+            if self.pause_note is None and self.master is not None:
+                self.pause_note = f"Note added during a pause {next(self.numbers)}"
+                body = self.master_body() or ""
+                nl = "\r\n" if "\r\n" in body else "\n"
+                self.fake.edit_issue_body(REPO, self.master, append_line(body, self.pause_note, nl))
+                FIGURES["edits made during a pacing pause"] += 1
+
+        github_api.WritePacer.wait = wait  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            github_api.WritePacer.wait = real  # type: ignore[method-assign]
+        if self.pause_note is not None:
+            check(
+                self.pause_note in self.read_doc(),
+                f"an edit made during a pacing pause was lost: {self.pause_note!r}",
+            )
+
+    def with_pause_note(self, before: str) -> str:
+        """The document as the person left it, for the checks that compare with it."""
+        if self.pause_note is None:
+            return before
+        return append_line(before, self.pause_note, "\r\n" if "\r\n" in before else "\n")
+
     def run(self, command: Any, args: list[str]) -> Result:
-        result = CliRunner().invoke(command.main, args, env=cli_env(self.fake))
+        with self.edit_in_a_pause():
+            result = CliRunner().invoke(command.main, args, env=cli_env(self.fake))
         name = "generate" if command is generate_issues else "sync"
         FIGURES[f"runs: {name} (in-process)"] += 1
         for kind, fault in self.armed:
@@ -605,6 +704,7 @@ class ChecklistMachine(RuleBasedStateMachine):
         before, master_before = self.read_doc(), self.master_body()
         outage = self.outage
         result = self.run(generate_issues, args)
+        before = self.with_pause_note(before)
         after = self.read_doc()
         check_user_text(before, after, may="link", what="generate, the plan")
         if self.mode == "file":
@@ -658,6 +758,10 @@ class ChecklistMachine(RuleBasedStateMachine):
             if item.issue is None or was_linked.get(item.text, True):
                 continue
             issue = self.fake.issue(REPO, item.issue.number)
+            check(
+                not by_outsider(issue),
+                f"line {item.line_no} {item.text!r} adopted #{issue['number']}, an outsider's",
+            )
             markers = ITEM_MARKER_RE.findall(issue["body"] or "")
             mine = [(str(self.master), generate_issues.item_key(item))]
             check(
@@ -676,6 +780,7 @@ class ChecklistMachine(RuleBasedStateMachine):
         args = self.target_args() + ([how] if how != "write" else [])
         before, master_before = self.read_doc(), self.master_body()
         result = self.run(sync_checklist, args)
+        before = self.with_pause_note(before)
         after, master_after = self.read_doc(), self.master_body()
         check_parses(after, "the checklist")
         check_user_text(before, after, may="state", what="sync, the checklist")
@@ -767,6 +872,9 @@ class ChecklistMachine(RuleBasedStateMachine):
             item.issue.number for item in cp.parse_checklist(text) if item.issue is not None
         )
         check(all(n == 1 for n in links.values()), f"one issue linked twice: {links}")
+        if self.master is not None:
+            master = self.fake.issue(REPO, self.master)
+            check(not by_outsider(master), f"an outsider's #{self.master} became the master")
         if self.mode == "file":
             strays = [p.name for p in self.dir.iterdir() if p.name != "plan.md"]
             check(not strays, f"files left next to the plan: {strays}")
@@ -979,6 +1087,25 @@ class KillCampaign:
             number = self.rng.choice(closed)
             self.fake.reopen_issue(REPO, number)
             self.closed_by.pop(number, None)
+        elif roll < 0.65:
+            self.outsider_lookalike(forged=roll < 0.6)
+
+    def outsider_lookalike(self, *, forged: bool) -> None:
+        """An outsider opens (and closes) an issue titled like, or marked like, the first
+        unlinked item: never adopted. No draw of the seeded generator, so the kills land
+        where they did before this property was added."""
+        items = [i for i in cp.parse_checklist(self.read_doc()) if not i.checked and not i.issue]
+        if not items:
+            return
+        item = items[0]
+        body = "Me too."
+        if forged and self.master is not None:
+            key = generate_issues.item_key(item)
+            body += f"\n\n<!-- checklist-sync:item master={self.master} key={key} -->"
+        title = generate_issues.clean_title(f"[Test] {item.text}")
+        number = self.fake.create_issue(REPO, title, body, user=OUTSIDER)["number"]
+        self.fake.close_issue(REPO, number)
+        FIGURES["outsider issues opened"] += 1
 
     def bound(self) -> bool:
         if self.mode == "issue":
@@ -1054,6 +1181,7 @@ class KillCampaign:
             check(item.issue is not None, f"line {item.line_no} {item.text!r} is not linked")
             assert item.issue is not None
             issue = self.fake.issue(REPO, item.issue.number)
+            check(not by_outsider(issue), f"line {item.line_no} adopted an outsider's issue")
             key = generate_issues.item_key(item)
             check(
                 ITEM_MARKER_RE.findall(issue["body"] or "") == [(str(self.master), key)],

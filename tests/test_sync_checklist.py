@@ -1060,6 +1060,51 @@ def test_annotation_beyond_the_body_limit_is_refused(
     assert checklist.documents() == before
 
 
+def test_a_master_over_the_body_limit_still_lets_the_file_sync(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """A master that fit when published, pushed over the limit by an annotation: the file is
+    synced anyway and the master's problem is a warning that says what to do (exit 1)."""
+    checklist = Checklist(fake_github, "file", tmp_path / "PLAN.md")
+    make_issues(fake_github, 1)
+    probe = cs.master_body(checklist.binding() + "\n- [ ] a {#1}\n", "PLAN.md")
+    filler = "x" * (cs.ISSUE_BODY_LIMIT - len(checklist.render(probe)) - 5)
+    checklist.create(f"{filler}\n- [ ] a {{#1}}\n")
+    assert len(fake_github.issue(REPO, checklist.master)["body"]) <= cs.ISSUE_BODY_LIMIT
+    merge_closing(fake_github, "#1")
+    master_before = fake_github.issue(REPO, checklist.master)["body"]
+
+    result = checklist.sync()
+
+    assert result.exit_code == 1, result.output
+    assert (
+        f"warning: master checklist #{checklist.master} not updated: issue #{checklist.master} "
+        "would exceed GitHub's 65536-character body limit; split the checklist (the plan file "
+        "is synced; shorten the plan or split it, then rerun)"
+    ) in lines(result)
+    assert "updated PLAN.md" in lines(result)
+    assert f"- [x] a ([#1]({HTML}/{REPO}/issues/1)) ([PR #3]" in checklist.path.read_text()
+    assert fake_github.issue(REPO, checklist.master)["body"] == master_before
+    assert not [line for line in lines(result) if line.startswith("error:")]
+
+
+def test_a_master_github_refuses_to_write_still_lets_the_file_sync(one_closed: Checklist) -> None:
+    if one_closed.mode == "issue":
+        pytest.skip("in issue mode the master is the only document")
+    one_closed.fake.inject(
+        "status", method="PATCH", path=f"/issues/{one_closed.master}$", status=403, times=10
+    )
+    master_before = one_closed.documents()[1]
+
+    result = one_closed.sync()
+
+    assert result.exit_code == 2, result.output
+    assert errors(result).startswith(f"error: updating issue #{one_closed.master}: the token may")
+    assert "updated PLAN.md" in lines(result)
+    assert one_closed.documents()[0] != master_before and "- [x]" in one_closed.documents()[0]
+    assert one_closed.documents()[1] == master_before
+
+
 # ---------------------------------------------------------------------------
 # Which Actions events may skip the sync: never one that a full sync would act on
 
