@@ -21,7 +21,15 @@ import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
-from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError
+from github_api import (
+    DEFAULT_API_URL,
+    AppCredentials,
+    ConfigError,
+    GitHubClient,
+    NotFound,
+    ToolError,
+)
+from report import Reporter
 
 TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
@@ -107,6 +115,7 @@ def resolve_settings(
     need_token: bool,
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
+    need_repo: bool | None = None,
 ) -> Settings:
     """Flags, then the environment, then `.env`, then the file's binding, then git's origin."""
     cwd = cwd or Path.cwd()
@@ -140,7 +149,7 @@ def resolve_settings(
         remote = _git_origin(cwd)
         origin = parse_remote(remote) if remote else None
         repo = origin[1] if origin else None
-    if not repo and not need_token:
+    if not repo and not (need_token if need_repo is None else need_repo):
         repo = "OWNER/REPO"  # an offline preview only shows where links would point
     if not repo:
         raise ConfigError(
@@ -167,6 +176,81 @@ def resolve_settings(
     if interval < 0:
         raise ConfigError("the write interval cannot be negative")
     return Settings(token=token, repo=repo, api_url=api_url.rstrip("/"), write_interval=interval)
+
+
+def env_setting(
+    *names: str, cwd: Path | None = None, environ: dict[str, str] | None = None
+) -> str | None:
+    """The first of `names` set in the environment, else in `.env` (as resolve_settings)."""
+    real = os.environ if environ is None else environ
+    dotenv_path = (cwd or Path.cwd()) / ".env"
+    dotenv = dotenv_values(dotenv_path) if dotenv_path.is_file() else {}
+    for source in (real, dotenv):
+        for name in names:
+            if source.get(name):
+                return source[name]
+    return None
+
+
+def app_credentials(
+    cwd: Path | None = None, environ: dict[str, str] | None = None
+) -> AppCredentials | None:
+    """The GitHub App to act as (GITHUB_APP_ID plus its private key), or None for a token."""
+    app_id = env_setting("GITHUB_APP_ID", cwd=cwd, environ=environ)
+    if not app_id:
+        return None
+    key = env_setting("GITHUB_APP_PRIVATE_KEY", cwd=cwd, environ=environ)
+    key_file = env_setting("GITHUB_APP_PRIVATE_KEY_FILE", cwd=cwd, environ=environ)
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not a PEM text file"
+            raise ConfigError(
+                f"cannot read GITHUB_APP_PRIVATE_KEY_FILE {key_file}: {why}; point it at the "
+                "App's .pem private key"
+            ) from None
+    if not key:
+        raise ConfigError(
+            "GITHUB_APP_ID is set but no private key: set GITHUB_APP_PRIVATE_KEY_FILE to the "
+            "App's .pem file (or GITHUB_APP_PRIVATE_KEY to its text)"
+        )
+    key = key.replace("\\n", "\n")  # a PEM pasted into one .env line
+    if not re.fullmatch(r"\d+", app_id.strip()):
+        raise ConfigError(f"GITHUB_APP_ID={app_id!r} is not a number: use the App's numeric ID")
+    try:
+        import jwt
+
+        jwt.encode({"iss": app_id}, key, algorithm="RS256")
+    except Exception:  # PyJWT and cryptography raise several types for a bad key
+        raise ConfigError(
+            "the GitHub App private key is not a valid RSA PEM key: download a new one from "
+            "the App's settings"
+        ) from None
+    return AppCredentials(app_id.strip(), key)
+
+
+@contextlib.contextmanager
+def github_session(
+    settings: Settings, reporter: Reporter, app: AppCredentials | None = None
+) -> Iterator[GitHubClient]:
+    """One run's GitHub connection; on the way out, the summary line, then the connection
+    closes. The CLI opens one per checklist, the server one per job.
+    """
+    auth = app.auth_for(settings.api_url, settings.repo) if app else None
+    client = GitHubClient(
+        settings.token,
+        settings.repo,
+        settings.api_url,
+        write_interval=settings.write_interval,
+        verbose=reporter.debug if reporter.verbose else None,
+        auth=auth,
+    )
+    try:
+        yield client
+    finally:
+        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        client.close()
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,145 @@
+"""sync_checklist.py with several checklists in one run, master issues of other repositories,
+--notify's one comment, and the pure helpers of the run scaffold the server shares.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import github_api
+import sync_checklist
+from tests.fake_github import FakeGitHub
+
+REPO = "octo/plan"
+OTHER = "octo/other"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+
+
+def invoke(fake: FakeGitHub, *args: str, **env: str | None) -> Result:
+    full_env = {**fake.env(), "CHECKLIST_WRITE_INTERVAL": "0", **env}
+    result = CliRunner().invoke(sync_checklist.main, list(args), env=full_env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+    assert fake.token not in result.output
+    return result
+
+
+def issue_mode_master(fake: FakeGitHub, repo: str, titles: list[str]) -> tuple[int, list[int]]:
+    """A master issue whose body links one new issue per title; (master, issue numbers)."""
+    numbers = [fake.create_issue(repo, t)["number"] for t in titles]
+    body = "".join(f"- [ ] {t} (#{n})\n" for t, n in zip(titles, numbers, strict=True))
+    return fake.create_issue(repo, "Checklist", body=body)["number"], numbers
+
+
+def plan_file(path: Path, fake: FakeGitHub, titles: list[str]) -> list[int]:
+    numbers = [fake.create_issue(REPO, t)["number"] for t in titles]
+    path.write_text(
+        "# Plan\n"
+        + "".join(
+            f"- [ ] {t} ([#{n}](https://github.com/{REPO}/issues/{n}))\n"
+            for t, n in zip(titles, numbers, strict=True)
+        )
+    )
+    return numbers
+
+
+# ---------------------------------------------------------------------------
+# Several checklists in one run
+
+
+def test_two_plans_and_two_master_issues_in_one_run(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo(OTHER)
+    a = plan_file(Path("a.md"), fake_github, ["alpha"])
+    b = plan_file(Path("b.md"), fake_github, ["beta"])
+    master, (gamma,) = issue_mode_master(fake_github, REPO, ["gamma"])
+    other_master, (delta,) = issue_mode_master(fake_github, OTHER, ["delta"])
+    for repo, number in ((REPO, a[0]), (REPO, b[0]), (REPO, gamma), (OTHER, delta)):
+        fake_github.close_issue(repo, number)
+
+    result = invoke(
+        fake_github, "a.md", "b.md", "--master-issue", str(master), "--master-issue",
+        f"{OTHER}#{other_master}",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "- [x] alpha" in Path("a.md").read_text()
+    assert "- [x] beta" in Path("b.md").read_text()
+    assert "- [x] gamma" in fake_github.issue(REPO, master)["body"]
+    assert "- [x] delta" in fake_github.issue(OTHER, other_master)["body"]
+    summaries = [line for line in result.stderr.splitlines() if " items: " in line]
+    assert len(summaries) == 4
+
+
+def test_a_failing_checklist_does_not_stop_the_others_and_the_worst_exit_wins(
+    fake_github: FakeGitHub,
+) -> None:
+    plan_file(Path("good.md"), fake_github, ["alpha"])
+    fake_github.close_issue(REPO, 1)
+
+    result = invoke(fake_github, "missing.md", "good.md")
+
+    assert result.exit_code == 2
+    assert "error: plan missing.md not found: check the path" in result.stderr
+    assert "- [x] alpha" in Path("good.md").read_text()
+
+
+def test_json_with_several_checklists_is_one_array(fake_github: FakeGitHub) -> None:
+    plan_file(Path("a.md"), fake_github, ["alpha"])
+    plan_file(Path("b.md"), fake_github, ["beta"])
+    fake_github.close_issue(REPO, 2)
+
+    result = invoke(fake_github, "a.md", "b.md", "--json")
+
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [p["checked"] for p in payload] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--master-issue", "x"], "'x' is not an issue: pass N or OWNER/REPO#N"),
+        (["--master-issue", "0"], "'0' is not an issue: pass N or OWNER/REPO#N"),
+        (["--master-issue", "1", "--port", "9000"], "--port only applies to --serve"),
+        (
+            ["--master-issue", "1", "--serve", "--reconcile-every", "soon"],
+            "'soon' is not a duration: use for example 1h, 30m, 90s or 0",
+        ),
+    ],
+)
+def test_usage_errors(fake_github: FakeGitHub, args: list[str], message: str) -> None:
+    result = invoke(fake_github, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1h", 3600.0),
+        ("30m", 1800.0),
+        ("1h30m", 5400.0),
+        ("90s", 90.0),
+        ("90", 90.0),
+        ("0", 0.0),
+        ("2d", 172800.0),
+        (" 1H ", 3600.0),
+        ("", None),
+        ("1x", None),
+        ("h", None),
+        ("-1h", None),
+    ],
+)
+def test_parse_duration(text: str, seconds: float | None) -> None:
+    assert sync_checklist.parse_duration(text) == seconds
