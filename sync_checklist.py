@@ -515,7 +515,7 @@ def plan_notice(existing: str | None, problems: list[str], name: str, now: str) 
     and nothing is wrong): one comment for the life of the problem, never one per run.
     """
     if problems:
-        fence = "`" * max(3, *(len(run) + 1 for p in problems for run in re.findall("`+", p)))
+        fence = "`" * max([3, *(len(run) + 1 for p in problems for run in re.findall("`+", p))])
         body = (
             f"**checklist-sync cannot fully sync this checklist** (`{name}`):\n\n"
             f"{fence}text\n" + "\n".join(problems) + f"\n{fence}\n\n"

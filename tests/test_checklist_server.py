@@ -539,3 +539,52 @@ def test_metrics(start: Callable[..., Server], fake: Fake) -> None:
     assert "checklist_sync_sync_duration_seconds_count" in text
     requests_line = re.search(r"checklist_sync_github_requests_total\{[^}]*\} (\d+)", text)
     assert requests_line and int(requests_line[1]) > 0
+
+
+# ---------------------------------------------------------------------------
+# --notify
+
+
+def test_notify_keeps_one_comment_edits_it_and_resolves_it(
+    start: Callable[..., Server], fake: Fake
+) -> None:
+    master, (alpha, beta, gamma) = master_with(fake, "alpha", "beta", "gamma")
+    server = start("--master-issue", str(master), "--notify", "--reconcile-every", "0")
+    server.wait_idle(1)
+    assert fake.github.comments(REPO, master) == []  # nothing wrong: no comment
+
+    fake.github.delete_issue(REPO, alpha)
+    server.post("issues", issue_event("deleted", alpha))
+    server.wait_idle(2)
+    (notice,) = fake.github.comments(REPO, master)
+    assert f"issue #{alpha} not found" in notice["body"]
+    assert "What to do" in notice["body"]
+
+    fake.github.delete_issue(REPO, beta)
+    server.post("issues", issue_event("deleted", beta))
+    server.wait_idle(3)
+    (edited,) = fake.github.comments(REPO, master)
+    assert edited["id"] == notice["id"]
+    assert f"issue #{beta} not found" in edited["body"]
+
+    fake.github.edit_issue_body(REPO, master, f"- [ ] gamma (#{gamma})\n")
+    server.post("issues", issue_event("edited", master))
+    server.wait_idle(4)
+    (resolved,) = fake.github.comments(REPO, master)
+    assert resolved["id"] == notice["id"]
+    assert resolved["body"].startswith("**Resolved**")
+
+    server.post("issues", issue_event("edited", master))  # still fine: nothing more written
+    server.wait_idle(5)
+    assert fake.github.comments(REPO, master)[0]["body"] == resolved["body"]
+
+
+def test_the_plain_cli_never_imports_the_web_stack() -> None:
+    code = (
+        "import sys, sync_checklist; print(sorted(m for m in sys.modules if m in "
+        "('starlette', 'uvicorn', 'prometheus_client', 'checklist_server')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

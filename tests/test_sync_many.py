@@ -143,3 +143,57 @@ def test_usage_errors(fake_github: FakeGitHub, args: list[str], message: str) ->
 )
 def test_parse_duration(text: str, seconds: float | None) -> None:
     assert sync_checklist.parse_duration(text) == seconds
+
+
+# ---------------------------------------------------------------------------
+# --notify from the CLI (a scheduled Actions run)
+
+
+def test_cli_notify_creates_edits_and_resolves_one_comment(fake_github: FakeGitHub) -> None:
+    master, (alpha, beta) = issue_mode_master(fake_github, REPO, ["alpha", "beta"])
+    assert invoke(fake_github, "--master-issue", str(master), "--notify").exit_code == 0
+    assert fake_github.comments(REPO, master) == []
+
+    fake_github.delete_issue(REPO, alpha)
+    result = invoke(fake_github, "--master-issue", str(master), "--notify")
+    assert result.exit_code == 1
+    assert f"posted a notice comment on master checklist #{master}" in result.stderr
+    (first,) = fake_github.comments(REPO, master)
+
+    again = invoke(fake_github, "--master-issue", str(master), "--notify")
+    assert "notice comment" not in again.stderr  # same problem: the comment stays as it is
+    fake_github.delete_issue(REPO, beta)
+    invoke(fake_github, "--master-issue", str(master), "--notify")
+    (second,) = fake_github.comments(REPO, master)
+    assert second["id"] == first["id"] and f"#{beta} not found" in second["body"]
+
+    fake_github.edit_issue_body(REPO, master, "- [ ] nothing linked\n")
+    result = invoke(fake_github, "--master-issue", str(master), "--notify")
+    assert result.exit_code == 0
+    (resolved,) = fake_github.comments(REPO, master)
+    assert resolved["id"] == first["id"] and resolved["body"].startswith("**Resolved**")
+
+
+@pytest.mark.parametrize(
+    ("existing", "problems", "expected"),
+    [
+        (None, [], None),
+        (None, ["warning: x"], "open"),
+        ("old text <!-- checklist-sync:notice state=open -->", ["warning: x"], "open"),
+        ("<!-- checklist-sync:notice state=open -->", [], "resolved"),
+        ("done <!-- checklist-sync:notice state=resolved -->", [], None),
+    ],
+)
+def test_plan_notice(existing: str | None, problems: list[str], expected: str | None) -> None:
+    body = sync_checklist.plan_notice(existing, problems, "plan.md", "2026-01-01 00:00 UTC")
+    if expected is None:
+        assert body is None
+    else:
+        assert body is not None and f"state={expected} -->" in body
+        # the same problem twice: no edit
+        assert sync_checklist.plan_notice(body, problems, "plan.md", "later") is None
+
+
+def test_plan_notice_fences_backticks_in_problems() -> None:
+    body = sync_checklist.plan_notice(None, ["warning: ```code``` here"], "p", "now")
+    assert body is not None and "````text\n" in body
