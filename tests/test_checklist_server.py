@@ -191,6 +191,13 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"jobs: {[dict(j) for j in self.jobs()]}\n{self.log()}")
 
+    def wait_jobs(self, where: str, count: int = 1, timeout: float = 20) -> list[sqlite3.Row]:
+        deadline = time.monotonic() + timeout
+        while len(jobs := self.jobs(where)) < count:
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.05)
+        return jobs
+
     def post(
         self,
         event: str,
@@ -588,3 +595,71 @@ def test_the_plain_cli_never_imports_the_web_stack() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------
+# GitHub App auth
+
+
+def rsa_key_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def test_github_app_installation_tokens_are_renewed_before_they_expire(
+    start: Callable[..., Server], fake: Fake, tmp_path: Path
+) -> None:
+    private, public = rsa_key_pair()
+    fake.github.add_app(4242, public, [REPO])
+    fake.github.app_token_ttl = 22  # PyGithub renews 20 s before expiry: stale after 2 s
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(private)
+    master, (alpha,) = master_with(fake, "alpha")
+    server = start(
+        "--master-issue", str(master),
+        GITHUB_TOKEN=None, GITHUB_APP_ID="4242", GITHUB_APP_PRIVATE_KEY_FILE=str(key_file),
+    )  # fmt: skip
+    server.wait_line("GitHub access: GitHub App 4242")
+    server.wait_idle(1)
+    assert len(fake.github.app_tokens_minted) == 1
+    time.sleep(2.2)
+    server.post("issues", closed_payload(fake, alpha))
+    jobs = server.wait_idle(2)
+    assert [j["state"] for j in jobs] == ["done", "done"], server.log()
+    assert "- [x] alpha" in body_of(fake, master)
+    assert len(fake.github.app_tokens_minted) == 2  # renewed, not used after it expired
+    unauthorized = [r for r in fake.github.requests if r.status == 401]
+    assert unauthorized == []
+    log = server.log()
+    assert "PRIVATE KEY" not in log
+    assert not any(token in log for token in fake.github.app_tokens_minted)
+
+
+def test_github_app_with_a_key_github_does_not_know_fails_the_sync(
+    start: Callable[..., Server], fake: Fake
+) -> None:
+    _private, public = rsa_key_pair()
+    other_private, _ = rsa_key_pair()
+    fake.github.add_app(4242, public, [REPO])
+    master, _ = master_with(fake, "alpha")
+    server = start(
+        "--master-issue", str(master),
+        GITHUB_TOKEN=None, GITHUB_APP_ID="4242", GITHUB_APP_PRIVATE_KEY=other_private,
+    )  # fmt: skip
+    jobs = server.wait_jobs("state = 'failed'")
+    error = json.loads(jobs[0]["result"])["error"]
+    assert error.startswith("GitHub rejected the App's JWT (401")
+    assert "PRIVATE KEY" not in server.log()
