@@ -663,3 +663,66 @@ def test_github_app_with_a_key_github_does_not_know_fails_the_sync(
     error = json.loads(jobs[0]["result"])["error"]
     assert error.startswith("GitHub rejected the App's JWT (401")
     assert "PRIVATE KEY" not in server.log()
+
+
+# ---------------------------------------------------------------------------
+# The status page in a real browser (Debian's chromium, driven by Playwright)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_status_page_in_a_browser(start: Callable[..., Server], fake: Fake, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    master, (alpha, hostile) = master_with(fake, "alpha", "<script>alert(1)</script>")
+    beta = fake.github.create_issue(REPO, "beta")["number"]
+    plan = tmp_path / "plan.md"
+    plan.write_text(f"# Plan\n- [ ] beta ([#{beta}](https://github.com/{REPO}/issues/{beta}))\n")
+    server = start("--master-issue", str(master), "plan.md", "--reconcile-every", "0")
+    server.wait_idle(2)
+    fake.github.close_issue(REPO, alpha)
+
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            anonymous = browser.new_context()
+            assert anonymous.request.get(server.url + "/").status == 401
+            context = browser.new_context(
+                http_credentials={"username": "maintainer", "password": PASSWORD}
+            )
+            page = context.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(server.url + "/")
+            plan_card = page.locator("section#c0")  # plans come first, then master issues
+            issue_card = page.locator("section#c1")
+            expect(issue_card).to_contain_text(f"issue #{master}")
+            expect(issue_card).to_contain_text("0 of 2 done")
+            expect(plan_card).to_contain_text("plan.md")
+            expect(plan_card).to_contain_text("0 of 1 done")
+            expect(plan_card).to_contain_text("no master issue bound")
+
+            issue_card.get_by_text("Linked items (2)").click()
+            expect(issue_card.get_by_role("cell", name="<script>alert(1)</script>")).to_be_visible()
+
+            issue_card.get_by_role("button", name="Sync now").click()
+            expect(page.locator("h1")).to_contain_text(f"Sync #3 of issue #{master}")
+            expect(page.locator("body")).to_contain_text("state done", timeout=10_000)
+            expect(page.locator("pre")).to_contain_text(f"checked line 1 'alpha' (#{alpha})")
+            page.get_by_text("all checklists").click()
+            expect(page.locator("section#c1")).to_contain_text("1 of 2 done")
+            expect(page.locator("section#c1")).to_contain_text("trigger manual")
+        finally:
+            browser.close()
+    assert dialogs == []  # the script in the item never ran
+    assert f"- [x] alpha (#{alpha})" in body_of(fake, master)
+    assert f"(#{hostile})" in body_of(fake, master)
