@@ -425,13 +425,14 @@ def test_kill_after_202_is_acted_on_after_restart(start: Callable[..., Server], 
     fake.github.latency = 2.0  # the sync is still reading GitHub when the kill comes
     delivery = str(uuid.uuid4())
     assert server.post("issues", closed_payload(fake, alpha), delivery=delivery).status_code == 202
+    server.wait_jobs("state = 'running'")
     server.proc.kill()
     server.proc.wait(10)
     fake.github.latency = 0.0
     assert "- [ ] alpha" in body_of(fake, master)
 
     again = start("--master-issue", str(master), state=server.state)
-    again.wait_line(r"1 job\(s\) interrupted by the last stop are queued again|start-up")
+    again.wait_line(r"1 job\(s\) interrupted by the last stop are queued again")
     jobs = again.wait_idle(2)
     acted = [j for j in jobs if j["delivery"] == delivery]
     assert [j["state"] for j in acted] == ["done"]
