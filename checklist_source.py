@@ -115,7 +115,7 @@ def resolve_settings(
     need_token: bool,
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
-    need_repo: bool | None = None,
+    need_repo: bool = False,
 ) -> Settings:
     """Flags, then the environment, then `.env`, then the file's binding, then git's origin."""
     cwd = cwd or Path.cwd()
@@ -149,7 +149,7 @@ def resolve_settings(
         remote = _git_origin(cwd)
         origin = parse_remote(remote) if remote else None
         repo = origin[1] if origin else None
-    if not repo and not (need_token if need_repo is None else need_repo):
+    if not repo and not (need_token or need_repo):
         repo = "OWNER/REPO"  # an offline preview only shows where links would point
     if not repo:
         raise ConfigError(
