@@ -4,12 +4,14 @@ that re-syncs each affected checklist with the CLI's own sync_one(), and a statu
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import hmac
 import html
 import json
+import queue
 import re
 import secrets
 import signal
@@ -19,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -170,6 +173,51 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 """
 
 
+@dataclass
+class Delivery:
+    id: str
+    event: str
+    payload: dict[str, Any]
+    outcome: str = ""
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        return str(self.payload.get("action") or "")
+
+
+class DeliveryWriter(threading.Thread):
+    """Writes deliveries for the request handlers: everything that arrived while the last
+    transaction was committing goes into the next one, so a burst shares its fsyncs and the
+    event loop never waits on the disk.
+    """
+
+    def __init__(self, store: Store, served: list[Served]) -> None:
+        super().__init__(name="delivery-writer", daemon=True)
+        self.store, self.served = store, served
+        self.inbox: queue.Queue[tuple[Delivery, Future[bool]]] = queue.Queue()
+
+    def submit(self, delivery: Delivery) -> Future[bool]:
+        future: Future[bool] = Future()
+        self.inbox.put((delivery, future))
+        return future
+
+    def run(self) -> None:
+        while True:
+            batch = [self.inbox.get()]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < 500:
+                    batch.append(self.inbox.get_nowait())
+            try:
+                stored = self.store.record_deliveries([d for d, _ in batch], self.served)
+            except sqlite3.Error as exc:
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), new in zip(batch, stored, strict=True):
+                future.set_result(new)
+
+
 class Store:
     """Deliveries seen, the job queue and history, each checklist's links and backoff."""
 
@@ -200,22 +248,26 @@ class Store:
             raise
         db.execute("COMMIT")
 
-    def record_delivery(
-        self, delivery: str, event: str, action: str, outcome: str, keys: list[str]
-    ) -> bool:
-        """Store a delivery and queue its checklists, in one transaction; False when this
-        delivery id was seen before (a redelivery), which queues nothing.
+    def record_deliveries(self, batch: list[Delivery], served: list[Served]) -> list[bool]:
+        """Store deliveries and queue their checklists, in one transaction (one fsync for a
+        whole burst); for each, False when its id was seen before (a redelivery: nothing queued).
         """
+        out = []
         with self.tx() as db:
-            seen = db.execute(
-                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
-                (delivery, time.time(), event, action, outcome),
-            )
-            if seen.rowcount == 0:
-                return False
-            for key in keys:
-                self._enqueue(db, key, "webhook", False, delivery)
-        return True
+            linked = self.linked()
+            for d in batch:
+                if d.event == "ping":
+                    d.outcome, d.keys = "ping", []
+                else:
+                    d.outcome, d.keys = route_event(d.event, d.payload, served, linked)
+                seen = db.execute(
+                    "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
+                    (d.id, time.time(), d.event, d.action, d.outcome),
+                )
+                out.append(seen.rowcount == 1)
+                for key in d.keys if seen.rowcount == 1 else ():
+                    self._enqueue(db, key, "webhook", False, d.id)
+        return out
 
     def enqueue(self, key: str, trigger: str, *, dry_run: bool = False) -> int:
         with self.tx() as db:
@@ -723,6 +775,7 @@ class App:
     store: Store
     served: list[Served]
     worker: Worker
+    writer: DeliveryWriter
     metrics: Metrics
     secret: bytes
     password: str | None
@@ -752,28 +805,30 @@ class App:
             payload = None
         if not isinstance(payload, dict) or not delivery or not event:
             return self.refuse(400, "bad_request", "not a JSON object with event and delivery id")
-        return self.accept(event, delivery, payload)
+        return await self.accept(event, delivery, payload)
 
     def refuse(self, status: int, outcome: str, why: str) -> Response:
         log(f"webhook refused ({status}): {why}")
         self.metrics.deliveries.labels("unknown", outcome).inc()
         return PlainTextResponse(f"{why}\n", status_code=status)
 
-    def accept(self, event: str, delivery: str, payload: dict[str, Any]) -> Response:
-        action = str(payload.get("action") or "")
-        if event == "ping":
-            outcome, keys = "ping", []
-        else:
-            outcome, keys = route_event(event, payload, self.served, self.store.linked())
-        if not self.store.record_delivery(delivery, event, action, outcome, keys):
+    async def accept(self, event: str, delivery: str, payload: dict[str, Any]) -> Response:
+        d = Delivery(delivery, event, payload)
+        try:
+            new = await asyncio.wrap_future(self.writer.submit(d))
+        except sqlite3.Error as exc:
+            log(f"delivery {delivery} could not be stored: {exc}")
+            return PlainTextResponse("could not store the delivery\n", status_code=503)
+        shown = f"{event}.{d.action}" if d.action else event
+        if not new:
             self.metrics.deliveries.labels(event, "duplicate").inc()
-            log(f"delivery {delivery} ({event}.{action}) seen before: nothing queued")
+            log(f"delivery {delivery} ({shown}) seen before: nothing queued")
             return PlainTextResponse("already received\n", status_code=200)
-        self.metrics.deliveries.labels(event, outcome.split(":")[0]).inc()
-        log(f"delivery {delivery} {event}{'.' + action if action else ''}: {outcome}")
+        self.metrics.deliveries.labels(event, d.outcome.split(":")[0]).inc()
+        log(f"delivery {delivery} {shown}: {d.outcome}")
         if event == "ping":
             return PlainTextResponse("pong\n", status_code=200)
-        if keys:
+        if d.keys:
             self.worker.wake.set()
             return PlainTextResponse("queued\n", status_code=202)
         return Response(status_code=204)
@@ -1007,7 +1062,8 @@ def _serve(
         quiet=quiet,
         verbose=verbose,
     )
-    app = App(store, served, worker, metrics, secret.encode(), password)
+    writer = DeliveryWriter(store, served)
+    app = App(store, served, worker, writer, metrics, secret.encode(), password)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     for line in startup_lines(served, f"http://{shown}:{bound_port}", password, options):
@@ -1018,6 +1074,7 @@ def _serve(
     for s in served:
         store.enqueue(s.key, "start-up")  # joins a webhook job the last run accepted
     worker.start()
+    writer.start()
     run_http(app.starlette(), sock)
     log("stopping: the job under way finishes, the queue waits for the next start")
     worker.stopping.set()
