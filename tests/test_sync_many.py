@@ -197,3 +197,74 @@ def test_plan_notice(existing: str | None, problems: list[str], expected: str | 
 def test_plan_notice_fences_backticks_in_problems() -> None:
     body = sync_checklist.plan_notice(None, ["warning: ```code``` here"], "p", "now")
     assert body is not None and "````text\n" in body
+
+
+# ---------------------------------------------------------------------------
+# GitHub App credentials
+
+
+@pytest.fixture(scope="module")
+def app_keys() -> tuple[str, str]:
+    from tests.test_checklist_server import rsa_key_pair
+
+    return rsa_key_pair()
+
+
+def test_cli_syncs_as_a_github_app(fake_github: FakeGitHub, app_keys: tuple[str, str]) -> None:
+    private, public = app_keys
+    fake_github.add_app(77, public, [REPO])
+    master, (alpha,) = issue_mode_master(fake_github, REPO, ["alpha"])
+    fake_github.close_issue(REPO, alpha)
+    Path("app.pem").write_text(private)
+
+    result = invoke(
+        fake_github, "--master-issue", str(master),
+        GITHUB_TOKEN=None, GITHUB_APP_ID="77", GITHUB_APP_PRIVATE_KEY_FILE="app.pem",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "- [x] alpha" in fake_github.issue(REPO, master)["body"]
+    assert len(fake_github.app_tokens_minted) == 1
+    assert fake_github.app_tokens_minted[0] not in result.output
+    assert "PRIVATE KEY" not in result.output
+
+
+def test_cli_app_not_installed_on_the_repository(
+    fake_github: FakeGitHub, app_keys: tuple[str, str]
+) -> None:
+    private, public = app_keys
+    fake_github.add_app(77, public, ["octo/elsewhere"])
+    result = invoke(
+        fake_github, "--master-issue", "1",
+        GITHUB_TOKEN=None, GITHUB_APP_ID="77", GITHUB_APP_PRIVATE_KEY=private,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "error: the GitHub App 77 is not installed on octo/plan (404 Not Found)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GITHUB_APP_ID": "77"}, "GITHUB_APP_ID is set but no private key"),
+        (
+            {"GITHUB_APP_ID": "77", "GITHUB_APP_PRIVATE_KEY_FILE": "missing.pem"},
+            "cannot read GITHUB_APP_PRIVATE_KEY_FILE missing.pem: No such file or directory",
+        ),
+        (
+            {"GITHUB_APP_ID": "77", "GITHUB_APP_PRIVATE_KEY": "not a key"},
+            "the GitHub App private key is not a valid RSA PEM key",
+        ),
+        (
+            {"GITHUB_APP_ID": "my-app", "GITHUB_APP_PRIVATE_KEY": "KEY"},
+            "GITHUB_APP_ID='my-app' is not a number",
+        ),
+    ],
+)
+def test_app_credential_errors(
+    fake_github: FakeGitHub, app_keys: tuple[str, str], env: dict[str, str], message: str
+) -> None:
+    env = {k: app_keys[0] if v == "KEY" else v for k, v in env.items()}
+    result = invoke(fake_github, "--master-issue", "1", GITHUB_TOKEN=None, **env)
+    assert result.exit_code == 2
+    assert f"error: {message}" in result.stderr
+    assert "PRIVATE KEY" not in result.output
