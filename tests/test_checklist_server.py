@@ -237,7 +237,6 @@ def server_env(fake: Fake, **env: str | None) -> dict[str, str]:
         "CHECKLIST_WRITE_INTERVAL": "0",
         "CHECKLIST_WEBHOOK_SECRET": SECRET,
         "CHECKLIST_UI_PASSWORD": PASSWORD,
-        "COVERAGE_PROCESS_START": None,
         **env,
     }
     return {k: v for k, v in merged.items() if v is not None}
@@ -276,7 +275,11 @@ def start(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
     yield launch
     for server in servers:
         if server.proc.poll() is None:
-            server.proc.kill()
+            server.proc.terminate()  # a clean stop (which also saves its coverage data)
+            try:
+                server.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
         server.proc.wait(10)
         for secret in (SECRET, PASSWORD, fake.github.token):
             assert secret not in server.log()
