@@ -24,7 +24,16 @@ import click
 from dotenv import dotenv_values
 
 import checklist_parser as cp
-from github_api import DEFAULT_API_URL, ConfigError, GitHubClient, NotFound, ToolError, scrub
+from github_api import (
+    DEFAULT_API_URL,
+    AppCredentials,
+    ConfigError,
+    GitHubClient,
+    NotFound,
+    ToolError,
+    scrub,
+)
+from report import Reporter
 
 TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replaced
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
@@ -195,6 +204,15 @@ class _Sources:
         return None, ""
 
 
+def _load_sources(cwd: Path, environ: Mapping[str, str] | None) -> _Sources:
+    dotenv_path = find_dotenv(cwd)
+    return _Sources(
+        os.environ if environ is None else environ,
+        dotenv_values(dotenv_path) if dotenv_path else {},
+        dotenv_path,
+    )
+
+
 def resolve_token(sources: _Sources, host: str, *, need: bool) -> tuple[str | None, str]:
     """GH_TOKEN, then GITHUB_TOKEN (as gh reads them), then a logged-in gh's token."""
     raw, where = sources.get("GH_TOKEN", "GITHUB_TOKEN")
@@ -278,15 +296,11 @@ def resolve_settings(
     need_token: bool,
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    need_repo: bool = False,
 ) -> Settings:
     """Flags, then the environment, then `.env`, then the file's binding, then git's origin."""
     cwd = cwd or Path.cwd()
-    dotenv_path = find_dotenv(cwd)
-    sources = _Sources(
-        os.environ if environ is None else environ,
-        dotenv_values(dotenv_path) if dotenv_path else {},
-        dotenv_path,
-    )
+    sources = _load_sources(cwd, environ)
     flag_host, flag_repo = parse_repo_arg(repo_flag) if repo_flag else (None, None)
     binding_host = binding_repo = None
     if binding:
@@ -302,7 +316,7 @@ def resolve_settings(
     api_url = resolve_api_url(sources, flag_host, origin, repo)
     check_binding_host(binding_host, api_url, sources)
     token, token_source = resolve_token(sources, web_host(api_url), need=need_token)
-    if repo is None and need_token:
+    if repo is None and (need_token or need_repo):
         raise ConfigError(
             "no repository: pass --repo OWNER/REPO, set GITHUB_REPOSITORY, or run inside a git "
             "checkout whose origin is on GitHub"
@@ -314,6 +328,76 @@ def resolve_settings(
         write_interval=resolve_write_interval(write_interval_flag, sources),
         token_source=token_source,
     )
+
+
+def env_setting(
+    *names: str, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The first of `names` set in the environment, else in `.env` (as resolve_settings)."""
+    return _load_sources(cwd or Path.cwd(), environ).get(*names)[0]
+
+
+def app_credentials(
+    cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> AppCredentials | None:
+    """The GitHub App to act as (GITHUB_APP_ID plus its private key), or None for a token."""
+    app_id = env_setting("GITHUB_APP_ID", cwd=cwd, environ=environ)
+    if not app_id:
+        return None
+    key = env_setting("GITHUB_APP_PRIVATE_KEY", cwd=cwd, environ=environ)
+    key_file = env_setting("GITHUB_APP_PRIVATE_KEY_FILE", cwd=cwd, environ=environ)
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not a PEM text file"
+            raise ConfigError(
+                f"cannot read GITHUB_APP_PRIVATE_KEY_FILE {key_file}: {why}; point it at the "
+                "App's .pem private key"
+            ) from None
+    if not key:
+        raise ConfigError(
+            "GITHUB_APP_ID is set but no private key: set GITHUB_APP_PRIVATE_KEY_FILE to the "
+            "App's .pem file (or GITHUB_APP_PRIVATE_KEY to its text)"
+        )
+    key = key.replace("\\n", "\n")  # a PEM pasted into one .env line
+    if not re.fullmatch(r"\d+", app_id.strip()):
+        raise ConfigError(f"GITHUB_APP_ID={app_id!r} is not a number: use the App's numeric ID")
+    try:
+        import jwt
+
+        jwt.encode({"iss": app_id}, key, algorithm="RS256")
+    except Exception:  # PyJWT and cryptography raise several types for a bad key
+        raise ConfigError(
+            "the GitHub App private key is not a valid RSA PEM key: download a new one from "
+            "the App's settings"
+        ) from None
+    return AppCredentials(app_id.strip(), key)
+
+
+@contextlib.contextmanager
+def github_session(
+    settings: Settings, reporter: Reporter, app: AppCredentials | None = None
+) -> Iterator[GitHubClient]:
+    """One run's GitHub connection; on the way out, the summary line, then the connection
+    closes. The CLI opens one per checklist, the server one per job.
+    """
+    auth = app.auth_for(settings.api_url, settings.repo) if app else None
+    client = GitHubClient(
+        settings.token,
+        settings.repo,
+        settings.api_url,
+        write_interval=settings.write_interval,
+        verbose=reporter.debug if reporter.verbose else None,
+        notice=reporter.info,
+        token_source=settings.token_source,
+        auth=auth,
+    )
+    try:
+        yield client
+    finally:
+        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        client.close()
 
 
 # ---------------------------------------------------------------------------

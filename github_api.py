@@ -326,7 +326,7 @@ class GitHubClient:
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         repo: str,
         api_url: str = DEFAULT_API_URL,
         *,
@@ -336,9 +336,11 @@ class GitHubClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         token_source: str = "",
+        auth: Auth.Auth | None = None,
     ) -> None:
-        register_secret(token)
-        self.token_source = token_source or "GITHUB_TOKEN"
+        if token:
+            register_secret(token)
+        self.token_source = token_source or ("the GitHub App" if auth else "GITHUB_TOKEN")
         self.repo_name = repo
         self.api_url = api_url.rstrip("/")
         self.host = urlsplit(self.api_url).netloc or self.api_url
@@ -358,7 +360,7 @@ class GitHubClient:
         # PyGithub's own retry would re-send a POST after a 5xx (a duplicate issue when GitHub
         # had created it) and its pacing counts GraphQL reads as writes: we do both ourselves.
         self.gh = Github(
-            auth=Auth.Token(token),
+            auth=auth or Auth.Token(token or ""),
             base_url=self.api_url,
             retry=None,
             timeout=int(timeout),
@@ -712,6 +714,19 @@ class GitHubClient:
                 raise Rejected(f"#{number} is locked, so it takes no comment") from None
             raise
 
+    def apply_comment_update(self, comment_id: int, body: str) -> dict[str, Any]:
+        self.pacer.wait()
+        # an edit sends the whole body again, so re-sending it after a 5xx is safe
+        _, data = self.call(
+            f"editing comment {comment_id}",
+            lambda: self.raw(
+                "PATCH",
+                f"/repos/{self.repo_name}/issues/comments/{comment_id}",
+                input={"body": scrub(body)},
+            ),
+        )
+        return data
+
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes
         # re-sending it after a 5xx or a dropped answer is safe: a label GitHub did create
@@ -799,6 +814,59 @@ def _rejects_enable_duplicate(data: dict[str, Any]) -> bool:
     return not data.get("data") and any(
         "enableDuplicate" in str(error.get("message", "")) for error in data.get("errors") or ()
     )
+
+
+# ---------------------------------------------------------------------------
+# GitHub App authentication
+
+
+@dataclass
+class AppCredentials:
+    """A GitHub App's id and private key; one installation token per installation, which
+    PyGithub renews shortly before it expires (it asks for a new one with the App's JWT).
+    """
+
+    app_id: str
+    private_key: str
+    _installs: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _auths: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        register_secret(self.private_key)
+
+    def auth_for(self, api_url: str, repo: str) -> Auth.Auth:
+        """The installation auth for `repo`: GET /repos/{repo}/installation, once per process."""
+        key = (api_url.rstrip("/"), repo.lower())
+        if key not in self._installs:
+            from github import GithubIntegration
+
+            app_auth = Auth.AppAuth(self.app_id, self.private_key)
+            integration = GithubIntegration(auth=app_auth, base_url=key[0], retry=None)
+            owner, name = repo.split("/", 1)
+            try:
+                installation = integration.get_repo_installation(owner, name)
+            except GithubException as exc:
+                if exc.status == 401:
+                    raise ConfigError(
+                        f"GitHub rejected the App's JWT (401 {_message(exc)}): check "
+                        "GITHUB_APP_ID and the App's private key"
+                    ) from None
+                raise ConfigError(
+                    f"the GitHub App {self.app_id} is not installed on {repo} "
+                    f"({exc.status} {_message(exc)}): install it on the repository"
+                ) from None
+            except (requests.exceptions.RequestException, OSError) as exc:
+                raise GitHubUnavailable(
+                    f"finding the App's installation on {repo}: no answer from GitHub "
+                    f"({type(exc).__name__}); check the network"
+                ) from None
+            finally:
+                integration.close()
+            self._installs[key] = installation.id
+            self._auths.setdefault(
+                (key[0], installation.id), app_auth.get_installation_auth(installation.id)
+            )
+        return self._auths[(key[0], self._installs[key])]
 
 
 def _gql_string(value: str) -> str:

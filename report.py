@@ -8,7 +8,7 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,6 +49,11 @@ class Reporter:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     changes: list[dict[str, Any]] = field(default_factory=list)
     failed: bool = False  # something could not be done (exit 1)
+    # what a run learnt beyond its counts (progress, linked issues, diffs), for callers that
+    # keep it, such as the server's status page
+    facts: dict[str, Any] = field(default_factory=dict)
+    # where the --json summary goes instead of stdout (several checklists make one array)
+    json_sink: Callable[[dict[str, Any]], None] | None = None
     _bar: Any = None
 
     # -- lines ----------------------------------------------------------------
@@ -92,6 +97,12 @@ class Reporter:
         self.changes.append({"action": "error", "message": redact(message)})
         self._echo(f"error: {message}")
 
+    def diff(self, text: str) -> None:
+        """The unified diff of --dry-run/--check: shown, and kept for callers."""
+        if text:
+            self.facts.setdefault("diffs", []).append(text)
+        echo_diff(text)
+
     # -- progress -------------------------------------------------------------
 
     @contextmanager
@@ -131,7 +142,7 @@ class Reporter:
             self._echo(
                 f"{c['skipped']} skipped, {c['warnings']} warnings: rerun without -q for details"
             )
-        if self.json_mode:
+        if self.json_mode or self.json_sink:
             payload = {
                 **c,
                 "requests": requests,
@@ -139,7 +150,10 @@ class Reporter:
                 "changes": self.changes,
                 **extra,
             }
-            click.echo(redact(json.dumps(payload, indent=2, sort_keys=False)))
+            if self.json_sink is not None:
+                self.json_sink(json.loads(redact(json.dumps(payload))))
+            else:
+                click.echo(redact(json.dumps(payload, indent=2, sort_keys=False)))
 
 
 def output_options(command: Any) -> Any:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import checklist_parser as cp
 import checklist_source as cs
 from github_api import (
     MAX_ISSUE_NUMBER,
+    AppCredentials,
     ConfigError,
     CreateUncertain,
     GitHubClient,
@@ -28,7 +31,6 @@ from github_api import (
 )
 from report import (
     Reporter,
-    echo_diff,
     output_options,
     quoted,
     unified_diff,
@@ -124,51 +126,77 @@ def sync_text(
     return cp.apply_edits(text, edits, style=style), edits, warnings
 
 
-def progress_table(
+GROUPS = ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)")
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One linked item as the progress table and the server's page show it."""
+
+    text: str
+    issue: str
+    issue_url: str | None
+    group: str
+    why: str
+    pr: str = ""
+    pr_url: str | None = None
+
+
+def progress_summary(
     items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
-) -> str:
-    """The Markdown progress table for the GitHub Actions job summary: counts, then every
-    linked item with its issue, its state and the pull request that completed it.
-    """
-    groups: dict[str, int] = dict.fromkeys(
-        ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)"), 0
-    )
-    unlinked = 0
-    rows: list[str] = []
+) -> tuple[dict[str, int], list[ProgressRow]]:
+    """Counts per group (plus "Not linked") and one row per linked item."""
+    groups: dict[str, int] = dict.fromkeys((*GROUPS, "Not linked"), 0)
+    rows: list[ProgressRow] = []
     for item in items:
         if item.issue is None:
-            if item.checked:
-                groups["Done"] += 1  # ticked by hand: done as far as the plan says
-            else:
-                unlinked += 1
+            # ticked by hand: done as far as the plan says
+            groups["Done" if item.checked else "Not linked"] += 1
             continue
         state = states.get(item.issue.key(repo))
         decision = decide(item, state, repo)
         issue_url = state.url if state is not None else item.issue.url
-        issue = _md_link(short_ref(item.issue, repo), issue_url)
-        pr = ""
+        pr = pr_url = None
         if decision.warning:
             group = "Unreadable (deleted, transferred)"
             why = "not found" if state is None else f"transferred to {state.repo}#{state.number}"
         elif decision.checked:
             group, why = "Done", "done"
             if decision.pr is not None and state is not None:
-                pr = _md_link(
-                    f"PR {short_ref(decision.pr, repo)}", _pr_url(decision.pr, state, repo)
-                )
+                pr = f"PR {short_ref(decision.pr, repo)}"
+                pr_url = _pr_url(decision.pr, state, repo)
         elif decision.note:
             group, why = "Not planned / duplicate", decision.note
         else:
             group, why = "Open", "open"
         groups[group] += 1
-        rows.append(f"| {_cell(item.text) or '(no text)'} | {issue} | {why} | {pr} |")
+        rows.append(
+            ProgressRow(
+                item.text, short_ref(item.issue, repo), issue_url, group, why, pr or "", pr_url
+            )
+        )
+    return groups, rows
+
+
+def progress_table(
+    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+) -> str:
+    """The Markdown progress table for the GitHub Actions job summary: counts, then every
+    linked item with its issue, its state and the pull request that completed it.
+    """
+    groups, rows = progress_summary(items, states, repo)
     total = len(items) or 1
     out = ["### Checklist progress", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
-    for label, count in (*groups.items(), ("Not linked", unlinked)):
+    for label, count in groups.items():
         if count or not label.startswith("Unreadable"):
             out.append(f"| {label} | {count} | {100 * count // total}% |")
     if rows:
-        out += ["", "| Item | Issue | State | Pull request |", "| --- | --- | --- | --- |", *rows]
+        out += ["", "| Item | Issue | State | Pull request |", "| --- | --- | --- | --- |"]
+        out += [
+            f"| {_cell(r.text) or '(no text)'} | {_md_link(r.issue, r.issue_url)} | {r.why} | "
+            f"{_md_link(r.pr, r.pr_url) if r.pr else ''} |"
+            for r in rows
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -254,29 +282,68 @@ class Target:
         self.items = cp.parse_checklist(self.text)  # once: every step below reads these
 
 
-def run_sync(
-    plan_path: Path | None,
-    master_number: int | None,
-    *,
-    repo: str | None,
-    check: bool,
-    dry_run: bool,
-    write_interval: float | None,
-    reporter: Reporter,
-) -> int:
-    early = event_shortcut(None)
-    if early:
-        reporter.info(early)
-        return 0
-    plan = cs.PlanFile.read(plan_path) if plan_path else None
+@dataclass(frozen=True)
+class ChecklistRef:
+    """One checklist named on the command line: a plan file, or a master issue (issue mode),
+    possibly in another repository (`--master-issue OWNER/REPO#N`).
+    """
+
+    plan: Path | None = None
+    master: int | None = None
+    repo: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.plan is not None:
+            return str(self.plan)
+        return f"{self.repo}#{self.master}" if self.repo else f"issue #{self.master}"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How to sync, the same for every checklist of a run (or every job of the server)."""
+
+    repo: str | None = None
+    check: bool = False
+    dry_run: bool = False
+    write_interval: float | None = None
+    notify: bool = False
+    app: AppCredentials | None = None
+
+
+@dataclass
+class SyncResult:
+    """What one checklist's sync did; the reporter holds its counts, changes and facts."""
+
+    exit_code: int
+    reporter: Reporter
+    requests: int = 0
+    rate_limit_remaining: int | None = None
+    error: str | None = None
+    repo: str | None = None
+    master: int | None = None
+
+
+@dataclass(frozen=True)
+class Opened:
+    plan: cs.PlanFile | None
+    settings: cs.Settings
+    master: int | None
+
+
+def open_checklist(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) -> Opened:
+    """Read the plan and resolve where its checklist lives; no request is made yet."""
+    plan = cs.PlanFile.read(checklist.plan) if checklist.plan else None
     doc = cp.parse_document(plan.text) if plan else None
     settings = cs.resolve_settings(
-        repo_flag=repo,
+        repo_flag=checklist.repo or options.repo,
         binding=doc.binding if doc else None,
-        write_interval_flag=write_interval,
-        need_token=True,
+        write_interval_flag=options.write_interval,
+        need_token=options.app is None,
+        need_repo=True,
     )
-    if plan and not (check or dry_run):
+    master_number = checklist.master
+    if plan and not (options.check or options.dry_run):
         plan.check_writable()
     if plan and doc and doc.binding and master_number is None:
         bound = cs.binding_target(doc.binding)
@@ -289,26 +356,46 @@ def run_sync(
         master_number = bound[1]
     if plan and master_number is None:
         reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
+    return Opened(plan, settings, master_number)
 
-    assert settings.token is not None and settings.repo is not None
-    client = GitHubClient(
-        settings.token,
-        settings.repo,
-        settings.api_url,
-        write_interval=settings.write_interval,
-        verbose=reporter.debug if reporter.verbose else None,
-        token_source=settings.token_source,
-        notice=reporter.info,
-    )
+
+def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) -> SyncResult:
+    """Sync one checklist from live GitHub state: what the CLI runs for each checklist it is
+    given and the server for each job. Expected faults end up in the result, never raised.
+    """
+    early = event_shortcut(None)
+    if early:
+        reporter.info(early)
+        return SyncResult(0, reporter)
+    result = SyncResult(0, reporter)
     try:
-        code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)
+        opened = open_checklist(checklist, options, reporter)
+        result.repo, result.master = opened.settings.repo, opened.master
+        with cs.github_session(opened.settings, reporter, options.app) as client:
+            try:
+                result.exit_code = sync_targets(
+                    client,
+                    opened.settings.repo,
+                    opened.plan,
+                    opened.master,
+                    options.check,
+                    options.dry_run,
+                    reporter,
+                )
+            except ToolError as exc:
+                reporter.fail(exc.format_message())
+                result.exit_code, result.error = exc.exit_code, exc.format_message()
+            if options.notify and opened.master and not (options.check or options.dry_run):
+                notify(client, opened.master, checklist.name, reporter)
+                result.exit_code = max(result.exit_code, reporter.exit_code)
+            result.requests = client.requests
+            result.rate_limit_remaining = client.rate_limit_remaining
     except ToolError as exc:
+        # before any request (unreadable plan, no token) or while connecting (an App that is
+        # not installed): one line, no summary, as the CLI always said it
         reporter.fail(exc.format_message())
-        code = exc.exit_code
-    finally:
-        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
-        client.close()
-    return code
+        result.exit_code, result.error = exc.exit_code, exc.format_message()
+    return result
 
 
 def sync_targets(
@@ -364,7 +451,7 @@ def sync_targets(
             continue
         out_of_sync = True
         if check or dry_run:
-            echo_diff(unified_diff(target.text, new_text, target.name))
+            reporter.diff(unified_diff(target.text, new_text, target.name))
         else:
             pending.append(target)
 
@@ -374,6 +461,8 @@ def sync_targets(
         problem = write_step_summary(progress_table(primary, states, repo))
         if problem:
             reporter.warn(problem)
+    reporter.facts["progress"] = progress_summary(primary, states, repo)
+    reporter.facts["linked"] = sorted({(r.lower(), n) for r, n in refs})
     if check and out_of_sync:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
     return reporter.exit_code
@@ -498,50 +587,193 @@ def short_ref(ref: cp.IssueRef, repo: str) -> str:
 
 
 # ---------------------------------------------------------------------------
+# --notify: one comment on the master issue that says what is wrong, kept up to date
+
+NOTICE_MARKER = "<!-- checklist-sync:notice"
+
+
+def plan_notice(existing: str | None, problems: list[str], name: str, now: str) -> str | None:
+    """The body the notice comment should get, or None when it is right as it is (or absent
+    and nothing is wrong): one comment for the life of the problem, never one per run.
+    """
+    if problems:
+        fence = "`" * max([3, *(len(run) + 1 for p in problems for run in re.findall("`+", p))])
+        body = (
+            f"**checklist-sync cannot fully sync this checklist** (`{name}`):\n\n"
+            f"{fence}text\n" + "\n".join(problems) + f"\n{fence}\n\n"
+            "What to do: fix what each line says, then let the next sync run (or rerun "
+            "`sync_checklist.py`). This comment is edited when the problem changes and marked "
+            "resolved once a sync succeeds.\n\n"
+            f"{NOTICE_MARKER} state=open -->"
+        )
+    elif existing is None or f"{NOTICE_MARKER} state=resolved" in existing:
+        return None
+    else:
+        body = (
+            f"**Resolved**: the sync of `{name}` succeeded at {now}; nothing is wrong any "
+            f"more.\n\n{NOTICE_MARKER} state=resolved -->"
+        )
+    same = existing is not None and existing.replace("\r\n", "\n") == body
+    return None if same else body
+
+
+def notify(client: GitHubClient, master: int, name: str, reporter: Reporter) -> None:
+    """Create, edit or resolve the notice comment on the master issue."""
+    problems = [
+        f"{c['action']}: {c['message']}"
+        for c in reporter.changes
+        if c["action"] in ("error", "warning")
+    ]
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        comments = client.fetch_comments(master)
+        mine = next((c for c in comments if NOTICE_MARKER in (c.get("body") or "")), None)
+        body = plan_notice(mine["body"] if mine else None, problems, name, now)
+        if body is None:
+            return
+        if mine is not None:
+            client.apply_comment_update(int(mine["id"]), body)
+            reporter.info(f"updated the notice comment on master checklist #{master}")
+        else:
+            client.apply_comment(master, body)
+            reporter.info(f"posted a notice comment on master checklist #{master}")
+    except ToolError as exc:
+        reporter.fail(f"could not update the --notify comment on #{master}: {exc.format_message()}")
+
+
+# ---------------------------------------------------------------------------
 # The command
 
 
+DEFAULT_STATE = "~/.local/state/checklist-sync/server.sqlite3"
+_DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in `1h`, `30m`, `1h30m`, `90s`, `90` or `0`; None when it is not a duration."""
+    match = _DURATION_RE.fullmatch(text.strip().lower())
+    if not match or not text.strip():
+        return None
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return float(days * 86400 + hours * 3600 + minutes * 60 + seconds)
+
+
+class DurationType(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, float):
+            return value
+        seconds = parse_duration(str(value))
+        if seconds is None:
+            self.fail(f"{value!r} is not a duration: use for example 1h, 30m, 90s or 0", param, ctx)
+        return seconds
+
+
+def server_options(command: Any) -> Any:
+    """--serve and the options only the server takes."""
+    options = [
+        click.option(
+            "--serve",
+            is_flag=True,
+            help="Run as a webhook server with a status page (see the README).",
+        ),
+        click.option("--host", metavar="ADDRESS", help="--serve: address to bind (127.0.0.1)."),
+        click.option(
+            "--port", type=click.IntRange(0, 65535), metavar="PORT", help="--serve: port (8080)."
+        ),
+        click.option(
+            "--state",
+            type=click.Path(path_type=Path),
+            metavar="FILE",
+            help=f"--serve: SQLite state file (default {DEFAULT_STATE}).",
+        ),
+        click.option(
+            "--reconcile-every",
+            type=DurationType(),
+            help="--serve: full sync of every checklist this often (default 1h; 0 turns it off).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+class MasterIssueType(click.ParamType):
+    """`N`, or `OWNER/REPO#N` for a master issue in another repository."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str | None, int]:
+        if isinstance(value, tuple):
+            return value
+        match = re.fullmatch(r"(?:([\w.-]+/[\w.-]+)#)?(\d+)", str(value).strip())
+        if not match or int(match[2]) < 1:
+            self.fail(f"{value!r} is not an issue: pass N or OWNER/REPO#N", param, ctx)
+        return match[1], int(match[2])
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("plan", required=False, type=click.Path(path_type=Path))
+@click.argument("plans", metavar="[PLAN]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--master-issue",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Issue mode: the checklist is the body of issue N.",
+    "master_issues",
+    type=MasterIssueType(),
+    multiple=True,
+    help="Issue mode: the checklist is the body of issue N (OWNER/REPO#N: of another "
+    "repository). Repeatable.",
 )
 @cs.settings_options
 @click.option(
     "--check", is_flag=True, help="Change nothing; print the diff; exit 1 when out of sync."
 )
 @click.option("--dry-run", is_flag=True, help="Read only: print the diff of what would change.")
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Keep one comment on the master issue saying what a failing sync cannot do.",
+)
+@server_options
 @output_options
 def main(
-    plan: Path | None,
-    master_issue: int | None,
+    plans: tuple[Path, ...],
+    master_issues: tuple[tuple[str | None, int], ...],
     repo: str | None,
     check: bool,
     dry_run: bool,
     write_interval: float | None,
+    notify: bool,
     json_mode: bool,
     verbose: bool,
     quiet: bool,
+    **serve: Any,
 ) -> None:
-    """Tick or untick every linked item of PLAN (or of issue N) from live GitHub state.
+    """Tick or untick every linked item of each PLAN (or of issue N) from live GitHub state.
 
-    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag.
+    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag;
+    GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE acts as a GitHub App instead.
     """
-    if plan is None and master_issue is None:
+    checklists = [ChecklistRef(plan=p) for p in plans]
+    checklists += [ChecklistRef(master=n, repo=r) for r, n in master_issues]
+    if not checklists:
         raise click.UsageError("pass a PLAN file or --master-issue N")
-    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
-    code = run_sync(
-        plan,
-        master_issue,
-        repo=repo,
-        check=check,
-        dry_run=dry_run,
-        write_interval=write_interval,
-        reporter=reporter,
-    )
+    options = SyncOptions(repo, check, dry_run, write_interval, notify, cs.app_credentials())
+    if serve.pop("serve"):
+        import checklist_server  # only the server needs its web stack
+
+        sys.exit(checklist_server.serve(checklists, options, quiet=quiet, verbose=verbose, **serve))
+    if given := [name for name, value in serve.items() if value is not None]:
+        raise click.UsageError(f"--{given[0].replace('_', '-')} only applies to --serve")
+    payloads: list[dict[str, Any]] = []
+    code = 0
+    for checklist in checklists:
+        reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
+        if json_mode and len(checklists) > 1:
+            # several checklists: one JSON array of their summaries, printed at the end
+            reporter = Reporter(quiet=quiet, verbose=verbose, json_sink=payloads.append)
+        code = max(code, sync_one(checklist, options, reporter).exit_code)  # worst one wins
+    if payloads:
+        click.echo(json.dumps(payloads, indent=2))
     sys.exit(code)
 
 

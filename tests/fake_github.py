@@ -480,7 +480,118 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.fake._serve(self)
 
 
-class FakeGitHub:
+# ---------------------------------------------------------------------------
+# GitHub Apps (server mode's App auth): the App's JWT and installation tokens.
+# Kept apart from the rest of the fake; FakeGitHub calls in at three marked lines.
+
+APP_JWT_MAX_LIFETIME = 600  # seconds: GitHub refuses a JWT whose exp is further out
+
+
+class _GitHubApps:
+    """Apps added with `add_app`: `GET /repos/{owner}/{repo}/installation` and
+    `POST /app/installations/{id}/access_tokens` take the App's RS256 JWT, checked as GitHub
+    does (signature, `iss`, `iat` not in the future, `exp` at most 10 minutes out); the
+    installation tokens they mint expire after `app_token_ttl` seconds.
+    """
+
+    _APP_ROUTES = (
+        ("GET", r"/repos/([^/]+)/([^/]+)/installation"),
+        ("POST", r"/app/installations/(\d+)/access_tokens"),
+    )
+
+    def _apps_init(self) -> None:
+        self.apps: dict[str, str] = {}  # app id -> public key PEM
+        self.installations: dict[int, tuple[str, set[str]]] = {}  # id -> (app id, repos)
+        self.app_tokens_minted: list[str] = []
+        self.app_token_ttl = 3600.0
+        self._token_expiry: dict[str, float] = {}
+
+    def add_app(self, app_id: int | str, public_key_pem: str, repos: list[str]) -> int:
+        """Register an App installed on `repos`; the installation id."""
+        with self._lock:  # type: ignore[attr-defined]
+            self.apps[str(app_id)] = public_key_pem
+            installation = next(self._ids) + 900_000  # type: ignore[attr-defined]
+            self.installations[installation] = (str(app_id), {r.lower() for r in repos})
+            return installation
+
+    def _is_app_call(self, call: _Call) -> bool:
+        return any(
+            call.method == method and re.fullmatch(pattern, call.path.rstrip("/"))
+            for method, pattern in self._APP_ROUTES
+        )
+
+    def _app_token_expired(self, token: str) -> bool:
+        expiry = self._token_expiry.get(token)
+        return expiry is not None and time.time() >= expiry
+
+    def _app_jwt(self, call: _Call) -> str:
+        """The App id of a valid JWT in the request, or a 401 as GitHub answers it."""
+        import jwt
+
+        scheme, _, token = (call.headers.get("Authorization") or "").strip().partition(" ")
+        refused = _HTTPError(401, "A JSON web token could not be decoded", doc=DOCS)
+        if scheme.lower() != "bearer":
+            raise refused
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            key = self.apps[str(claims.get("iss"))]
+            claims = jwt.decode(
+                token, key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]},
+                leeway=30,
+            )  # fmt: skip
+        except (jwt.PyJWTError, KeyError, ValueError):
+            raise refused from None
+        if claims["exp"] - time.time() > APP_JWT_MAX_LIFETIME + 30:
+            raise _HTTPError(
+                401, "'Expiration time' claim ('exp') is too far in the future", doc=DOCS
+            )
+        return str(claims["iss"])
+
+    def _app_route(self, call: _Call) -> _Response:
+        app_id = self._app_jwt(call)
+        path = call.path.rstrip("/")
+        if match := re.fullmatch(self._APP_ROUTES[0][1], path):
+            repo = f"{unquote(match[1])}/{unquote(match[2])}".lower()
+            for number, (owner_app, repos) in self.installations.items():
+                if owner_app == app_id and repo in repos:
+                    return _Response(200, self._j_installation(number, app_id))
+            raise _HTTPError(404, "Not Found", doc=DOCS)
+        number = int(re.fullmatch(self._APP_ROUTES[1][1], path)[1])  # type: ignore[index]
+        if self.installations.get(number, ("",))[0] != app_id:
+            raise _HTTPError(404, "Not Found", doc=DOCS)
+        token = "ghs_" + "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(36)
+        )
+        expires = time.time() + self.app_token_ttl
+        self.add_token(token, "write", user=f"app-{app_id}[bot]")  # type: ignore[attr-defined]
+        self._token_expiry[token] = expires
+        self.app_tokens_minted.append(token)
+        return _Response(
+            201,
+            {
+                "token": token,
+                "expires_at": _ts(datetime.fromtimestamp(expires, UTC)),
+                "permissions": {"issues": "write", "metadata": "read"},
+                "repository_selection": "selected",
+            },
+        )
+
+    def _j_installation(self, number: int, app_id: str) -> dict[str, Any]:
+        return {
+            "id": number,
+            "app_id": int(app_id),
+            "app_slug": f"app-{app_id}",
+            "target_type": "User",
+            "permissions": {"issues": "write", "metadata": "read"},
+            "events": ["issues", "pull_request"],
+            "repository_selection": "selected",
+            "access_tokens_url": self._api(  # type: ignore[attr-defined]
+                f"/app/installations/{number}/access_tokens"
+            ),
+        }
+
+
+class FakeGitHub(_GitHubApps):
     """GitHub's REST and GraphQL APIs, in memory, over real HTTP on 127.0.0.1.
 
     Seeding and inspection helpers act directly on the state (as a person on github.com would)
@@ -518,6 +629,7 @@ class FakeGitHub:
         self._buckets: dict[str, dict[str, int]] = {}
         self.default_user = self._user(user)
         self.add_token(self.token, "write")
+        self._apps_init()  # GitHub Apps (see _GitHubApps)
         self._reset_buckets()
 
     # ----------------------------------------------------------------- lifecycle
@@ -1097,6 +1209,10 @@ class FakeGitHub:
     def _authenticate(self, call: _Call) -> tuple[_User, str]:
         header = call.headers.get("Authorization") or ""
         scheme, _, token = header.strip().partition(" ")
+        if self._is_app_call(call):  # GitHub Apps: the JWT is checked by _app_route
+            return self.default_user, "read"
+        if self._app_token_expired(token.strip()):  # GitHub Apps: an installation token
+            raise _HTTPError(401, "Bad credentials")
         if scheme.lower() in ("token", "bearer") and token.strip() in self._tokens:
             return self._tokens[token.strip()]
         raise _HTTPError(401, "Bad credentials")
@@ -1104,6 +1220,8 @@ class FakeGitHub:
     def _route(self, call: _Call) -> _Response:
         path = call.path.rstrip("/") or "/"
         method = "GET" if call.method == "HEAD" else call.method
+        if self._is_app_call(call):  # GitHub Apps (see _GitHubApps)
+            return self._app_route(call)
         if path == "/graphql" and method == "POST":
             return self._graphql(call)
         if path == "/" and method == "GET":
