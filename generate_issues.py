@@ -5,10 +5,15 @@ and write each issue's link back into the checklist.
 
 from __future__ import annotations
 
+import sys
+
+from checklist_version import require_python
+
+require_python()  # before any import that fails on an older Python
+
 import contextlib
 import hashlib
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from checklist_version import __version__
 from github_api import redact
 
 T = TypeVar("T")
@@ -123,13 +124,15 @@ class Reporter:
 
 
 def output_options(command: Any) -> Any:
-    """--json, -v and -q: how both scripts report."""
+    """--json, -v, -q and --version: how both scripts report."""
     options = [
         click.option(
             "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
         ),
         click.option("-v", "--verbose", is_flag=True, help="Show every API request."),
         click.option("-q", "--quiet", is_flag=True, help="Show errors only."),
+        # the name it was run as: `checklist-sync 1.0.0`, `sync_checklist.py 1.0.0`
+        click.version_option(__version__, "--version", message="%(prog)s %(version)s"),
     ]
     for option in reversed(options):
         command = option(command)

@@ -5,9 +5,14 @@ with the PR that closed it, reopened is [ ] again. Re-running it always repairs 
 
 from __future__ import annotations
 
+import sys
+
+from checklist_version import require_python
+
+require_python()  # before any import that fails on an older Python
+
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
