@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 import checklist_parser as cp
 import checklist_source as cs
+import plan_config
 from github_api import (
     ConfigError,
     CreateUncertain,
@@ -32,7 +34,7 @@ from github_api import (
     ToolError,
     WritePacer,
 )
-from report import Reporter, echo_diff, output_options, unified_diff
+from report import Reporter, ToolCommand, echo_diff, output_options, unified_diff
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -794,7 +796,7 @@ def issue_mode(run: Run, number: int, template: str) -> None:
 # The command
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=ToolCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("plan", required=False, type=click.Path(path_type=Path, dir_okay=True))
 @click.option(
     "--master-issue",
@@ -809,9 +811,14 @@ def issue_mode(run: Run, number: int, template: str) -> None:
     multiple=True,
     default=("test",),
     show_default=True,
-    help="Label for new issues (repeatable; created if missing).",
+    help="Label for new issues (repeatable or comma-separated; created if missing).",
 )
-@click.option("--assignee", "assignees", multiple=True, help="Assign new issues (repeatable).")
+@click.option(
+    "--assignee",
+    "assignees",
+    multiple=True,
+    help="Assign new issues (repeatable or comma-separated).",
+)
 @click.option("--milestone", metavar="TITLE|N", help="Milestone for new issues.")
 @click.option(
     "--title-template",
@@ -819,7 +826,11 @@ def issue_mode(run: Run, number: int, template: str) -> None:
     show_default=True,
     help="Issue title; fields: {text} {section} {parent} {plan}.",
 )
-@click.option("--sub-issues", is_flag=True, help="Attach each issue as a sub-issue of the master.")
+@click.option(
+    "--sub-issues/--no-sub-issues",
+    default=False,
+    help="Attach each issue as a sub-issue of the master.",
+)
 @click.option("--dry-run", is_flag=True, help="Read only: show what would be created and the diff.")
 @click.option(
     "--force", is_flag=True, help="Republish even if the master issue was edited on GitHub."
@@ -847,17 +858,21 @@ def main(
     """
     if plan is None and master_issue is None:
         raise click.UsageError("pass a PLAN file or --master-issue N")
-    try:
-        template_check = title_template.format(text="t", section="s", parent="p", plan="f")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise click.UsageError(
-            f"--title-template {title_template!r} is not valid ({exc}); use the fields "
-            "{text} {section} {parent} {plan}"
-        ) from None
-    if "{text}" not in title_template or not template_check.strip():
-        raise click.UsageError("--title-template must contain {text}")
+    if problem := plan_config.template_problem(title_template):
+        raise click.UsageError(f"--title-template {problem}")
     reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
-    labels = tuple(label for label in labels if label)
+    # flags override the config file, which overrides the flags' defaults
+    given = click.get_current_context().get_parameter_source
+    config = plan_config.load_plan_config(plan, master_issue, Path.cwd())
+    if config.labels is not None and given("labels") is ParameterSource.DEFAULT:
+        labels = config.labels
+    if config.title_template is not None and given("title_template") is ParameterSource.DEFAULT:
+        title_template = config.title_template
+    if config.sub_issues is not None and given("sub_issues") is ParameterSource.DEFAULT:
+        sub_issues = config.sub_issues
+    assignees = plan_config.split_names(assignees) or (config.assignees or ())
+    milestone = milestone or config.milestone
+    labels = plan_config.split_names(labels)
     # one run at a time per plan directory: two at once would both create every new item
     lock = cs.plan_lock(plan, reporter.info) if plan and not dry_run else contextlib.nullcontext()
     with lock:

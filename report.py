@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 import click
 
 from checklist_version import __version__
-from github_api import redact
+from github_api import ToolError, redact
 
 T = TypeVar("T")
+INTERRUPTED = "interrupted: rerun to finish (nothing is half-written, and a rerun never duplicates)"
 COUNTS = ("items", "created", "adopted", "checked", "unchecked", "skipped", "warnings")
 PROGRESS_MIN_ITEMS = 20  # a bar for shorter runs only flickers
 
@@ -100,6 +101,8 @@ class Reporter:
         return 1 if self.failed or self.counts["skipped"] or self.counts["warnings"] else 0
 
     def summary(self, *, requests: int, rate_limit_remaining: int | None, **extra: Any) -> None:
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            return  # called from a `finally` on Ctrl-C: the command says so in one line
         c = self.counts
         rate = "unknown" if rate_limit_remaining is None else str(rate_limit_remaining)
         self.info(
@@ -171,3 +174,37 @@ def write_step_summary(markdown: str) -> None:
         handle.write(redact(markdown))
         if not markdown.endswith("\n"):
             handle.write("\n")
+
+
+class Interrupted(ToolError):
+    """Ctrl-C: one line and exit 130, the shell's code for a run ended by SIGINT."""
+
+    exit_code = 130
+
+
+class ToolCommand(click.Command):
+    """A click command whose Ctrl-C exits 130 in one line, and whose errors, usage errors
+    included, still print one JSON object on stdout under --json.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted(INTERRUPTED) from None
+
+    def main(self, args: Any = None, prog_name: Any = None, *rest: Any, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(argv, prog_name, *rest, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            if "--json" in argv:
+                error = {"error": redact(exc.format_message()), "exit_code": exc.exit_code}
+                click.echo(json.dumps(error, indent=2))
+            sys.exit(exc.exit_code)
+        except click.Abort:  # end of input at a prompt: there are none, but click may
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)

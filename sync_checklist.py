@@ -22,7 +22,14 @@ import click
 import checklist_parser as cp
 import checklist_source as cs
 from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
-from report import Reporter, echo_diff, output_options, unified_diff, write_step_summary
+from report import (
+    Reporter,
+    ToolCommand,
+    echo_diff,
+    output_options,
+    unified_diff,
+    write_step_summary,
+)
 
 # ---------------------------------------------------------------------------
 # Pure decisions: what a box should become
@@ -415,7 +422,7 @@ def short_ref(ref: cp.IssueRef, repo: str) -> str:
 # The command
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=ToolCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("plan", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--master-issue",
