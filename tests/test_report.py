@@ -159,9 +159,8 @@ def test_require_python_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     checklist_version.require_python()  # this Python passes
 
 
-OLD_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.[789]*/bin/python3")) + sorted(
-    Path("/root/.pyenv/versions").glob("3.10*/bin/python3")
-)
+# Ubuntu 22.04's default: the scripts' own syntax is 3.10's, so it reaches the version check
+OLD_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.10*/bin/python3"))
 
 
 @pytest.mark.skipif(not OLD_PYTHONS, reason="no Python older than 3.11 on this machine")
