@@ -34,7 +34,7 @@ from github_api import (
     ToolError,
     WritePacer,
 )
-from report import Reporter, ToolCommand, echo_diff, output_options, unified_diff
+from report import Reporter, ToolCommand, output_options, unified_diff
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -311,6 +311,7 @@ def run_generate(
         write_interval_flag=write_interval,
         need_token=not dry_run,
     )
+    reporter.repo = settings.repo
     label = cs.plan_label(plan.path) if plan else None
     if plan and not dry_run:
         plan.check_writable()
@@ -351,7 +352,7 @@ def run_generate(
             issue_mode(run, master_number, template)
         code = max(reporter.exit_code, run.error_code)
     except ToolError as exc:
-        reporter.fail(exc.format_message())
+        reporter.fail(exc.format_message(), exc.exit_code)
         code = max(exc.exit_code, run.error_code if run else 0)
     finally:
         extra = {"would_create": run.would_create} if dry_run and run else {}
@@ -378,7 +379,12 @@ def offline_preview(
     for cand in cands:
         where = SECTION_SEPARATOR.join(cand.item.section) or "(no section)"
         parent = f", parent: {cand.parent_text}" if cand.parent_text else ""
-        reporter.info(f"would create {cand.title!r} (line {cand.item.line_no}, {where}{parent})")
+        reporter.change(
+            "would_create",
+            f"would create {cand.title!r} (line {cand.item.line_no}, {where}{parent})",
+            line=cand.item.line_no,
+            title=cand.title,
+        )
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
             "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
         }
@@ -390,7 +396,8 @@ def offline_preview(
     new_text = changes.apply(plan.text, "file") if changes else plan.text
     if doc.items and doc.binding is None:
         new_text = cp.set_binding(new_text, f"{repo_url}/issues/0")
-    echo_diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
+    reporter.out_of_sync = bool(cands) or (bool(doc.items) and doc.binding is None)
+    reporter.diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
     reporter.info(_pace_note(len(cands), settings.write_interval))
     reporter.summary(requests=0, rate_limit_remaining=None, would_create=len(cands))
     return reporter.exit_code
@@ -461,7 +468,12 @@ def link_items(
                 on_link(cand, _item_ref(issue))
                 continue
             if run.dry_run:
-                reporter.info(f"would create {cand.title!r} (line {line})")
+                reporter.change(
+                    "would_create",
+                    f"would create {cand.title!r} (line {line})",
+                    line=line,
+                    title=cand.title,
+                )
                 run.would_create += 1
                 on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
                 continue
@@ -617,6 +629,8 @@ def file_mode(
     taken = linked_numbers(doc.items, repo)
     number = int(master["number"])
     taken.add(number)
+    reporter.master_issue = number or None  # 0: the one a dry run would create
+    reporter.out_of_sync = bool(cands) or rebind
 
     changes = linking_changes(repo, reporter)
     original = plan.text
@@ -644,17 +658,50 @@ def file_mode(
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
             # the links made so far are in the file: publish them to the master issue too
-            reporter.fail(exc.format_message())
+            reporter.fail(exc.format_message(), exc.exit_code)
             run.error_code = max(run.error_code, exc.exit_code)
+    if index is not None:
+        report_orphans(reporter, find_orphans(index, number, doc.items, taken))
     if run.dry_run:
         preview_text = changes.apply(original, "file") if changes else original
         if rebind:
             preview_text = cp.set_binding(preview_text, master["html_url"])
-        echo_diff(preview(unified_diff(original, preview_text, str(plan.path))))
+        reporter.diff(preview(unified_diff(original, preview_text, str(plan.path))))
         reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     known = master.get("body") if master_number is not None else None
     publish_master(run, plan, number, label, force, known)
+
+
+def find_orphans(
+    index: RepoIndex, master: int, items: list[cp.ChecklistItem], linked: set[int]
+) -> list[dict[str, Any]]:
+    """Open issues made for an item of this checklist that is no longer in it: their marker
+    names this master issue and an item key no item has, and no item links them.
+    """
+    keys = {item_key(item) for item in items}
+    return sorted(
+        (
+            issue
+            for (owner, key), issues in index.by_marker.items()
+            if owner == master and key not in keys
+            for issue in issues
+            if issue.get("state") == "open" and issue["number"] not in linked
+        ),
+        key=lambda issue: issue["number"],
+    )
+
+
+def report_orphans(reporter: Reporter, orphans: list[dict[str, Any]]) -> None:
+    # never closed by the tool: the item may have been reworded, or moved to another plan
+    for issue in orphans:
+        reporter.change(
+            "orphan",
+            f"orphan: #{issue['number']} {issue['title']!r} is open, but its item is no longer "
+            "in the checklist: close it, or link it from an item",
+            issue=issue["number"],
+            url=issue.get("html_url"),
+        )
 
 
 def refuse(reporter: Reporter, number: int, body: str) -> None:
@@ -768,6 +815,8 @@ def issue_mode(run: Run, number: int, template: str) -> None:
     reporter.counts["items"] = len(items)
     cands = plan_candidates(items, template, f"#{number}", reporter)
     taken = linked_numbers(items, repo) | {number}
+    reporter.master_issue = number
+    reporter.out_of_sync = bool(cands)
     changes = linking_changes(repo, reporter)
 
     def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
@@ -779,11 +828,12 @@ def issue_mode(run: Run, number: int, template: str) -> None:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:
             # still link the issues made so far, so a rerun has less to look for
-            reporter.fail(exc.format_message())
+            reporter.fail(exc.format_message(), exc.exit_code)
             run.error_code = max(run.error_code, exc.exit_code)
+        report_orphans(reporter, find_orphans(index, number, items, taken))
     if run.dry_run:
         new_body = changes.apply(body, "issue") if changes else body
-        echo_diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
+        reporter.diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
         reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     if changes:
@@ -860,7 +910,8 @@ def main(
         raise click.UsageError("pass a PLAN file or --master-issue N")
     if problem := plan_config.template_problem(title_template):
         raise click.UsageError(f"--title-template {problem}")
-    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode, dry_run=dry_run)
+    reporter.plan_file = str(plan) if plan else None
     # flags override the config file, which overrides the flags' defaults
     given = click.get_current_context().get_parameter_source
     config = plan_config.load_plan_config(plan, master_issue, Path.cwd())

@@ -23,9 +23,9 @@ import checklist_parser as cp
 import checklist_source as cs
 from github_api import ConfigError, GitHubClient, IssueState, NotFound, ToolError
 from report import (
+    SYNC_COUNTS,
     Reporter,
     ToolCommand,
-    echo_diff,
     output_options,
     unified_diff,
     write_step_summary,
@@ -43,6 +43,20 @@ class Decision:
     pr: cp.IssueRef | None = None
     note: str | None = None
     warning: str | None = None
+
+
+class ItemWarning(str):
+    """A warning's text, carrying the line and issue it is about (for --json and the
+    Actions annotation); still a plain string wherever one is expected.
+    """
+
+    line: int | None
+    issue: int | None
+
+    def __new__(cls, text: str, line: int | None = None, issue: int | None = None) -> ItemWarning:
+        self = super().__new__(cls, text)
+        self.line, self.issue = line, issue
+        return self
 
 
 def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decision:
@@ -87,7 +101,7 @@ def plan_edits(
             continue
         decision = decide(item, states.get(item.issue.key(repo)), repo)
         if decision.warning:
-            warnings.append(decision.warning)
+            warnings.append(ItemWarning(decision.warning, item.line_no, item.issue.number))
             continue
         if (
             item.checked == decision.checked
@@ -116,22 +130,20 @@ def sync_text(
 
 
 def progress_table(
-    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+    items: list[cp.ChecklistItem],
+    states: dict[tuple[str, int], IssueState | None],
+    repo: str,
+    heading: str = "Checklist progress",
 ) -> str:
-    """The Markdown progress table for the GitHub Actions job summary: counts, then every
-    linked item with its issue, its state and the pull request that completed it.
+    """The Markdown progress table (the Actions job summary, `--status`): counts that add up
+    to the items, then every linked item with its issue, its state and the pull request that
+    completed it.
     """
-    groups: dict[str, int] = dict.fromkeys(
-        ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)"), 0
-    )
-    unlinked = 0
+    groups: dict[str, int] = dict.fromkeys(PROGRESS_GROUPS, 0)
     rows: list[str] = []
     for item in items:
         if item.issue is None:
-            if item.checked:
-                groups["Done"] += 1  # ticked by hand: done as far as the plan says
-            else:
-                unlinked += 1
+            groups["Ticked by hand (no issue)" if item.checked else "Not linked"] += 1
             continue
         state = states.get(item.issue.key(repo))
         decision = decide(item, state, repo)
@@ -153,14 +165,49 @@ def progress_table(
             group, why = "Open", "open"
         groups[group] += 1
         rows.append(f"| {_cell(item.text) or '(no text)'} | {issue} | {why} | {pr} |")
-    total = len(items) or 1
-    out = ["### Checklist progress", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
-    for label, count in (*groups.items(), ("Not linked", unlinked)):
-        if count or not label.startswith("Unreadable"):
-            out.append(f"| {label} | {count} | {100 * count // total}% |")
+    shown = {k: v for k, v in groups.items() if v or k in ("Done", "Open")}
+    shares = percentages(list(shown.values()))
+    out = [f"### {heading}", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
+    for (label, count), share in zip(shown.items(), shares, strict=True):
+        out.append(f"| {label} | {count} | {share}% |")
+    out.append(f"| **Total** | **{len(items)}** | **{100 if items else 0}%** |")
     if rows:
         out += ["", "| Item | Issue | State | Pull request |", "| --- | --- | --- | --- |", *rows]
     return "\n".join(out) + "\n"
+
+
+PROGRESS_GROUPS = (
+    "Done",
+    "Open",
+    "Not planned / duplicate",
+    "Unreadable (deleted, transferred)",
+    "Ticked by hand (no issue)",
+    "Not linked",
+)
+
+
+def percentages(counts: list[int]) -> list[int]:
+    """Whole percentages that add up to 100 (largest remainder), all 0 for no items."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [100 * count / total for count in counts]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for index in by_remainder[: 100 - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def progress_heading(plan: str | None, master: dict[str, Any] | None) -> str:
+    """`Checklist progress: `docs/plan.md`, master issue [#1](…)`."""
+    parts = []
+    if plan:
+        parts.append(f"`{plan}`")
+    if master is not None:
+        link = _md_link(f"#{master['number']}", master.get("html_url"))
+        parts.append(f"master issue {link}" if plan else f"issue {link}")
+    return "Checklist progress: " + ", ".join(parts) if parts else "Checklist progress"
 
 
 def _cell(text: str) -> str:
@@ -241,8 +288,9 @@ def run_sync(
     dry_run: bool,
     write_interval: float | None,
     reporter: Reporter,
+    status: bool = False,
 ) -> int:
-    early = event_shortcut(None)
+    early = None if status else event_shortcut(None)
     if early:
         reporter.info(early)
         return 0
@@ -254,7 +302,7 @@ def run_sync(
         write_interval_flag=write_interval,
         need_token=True,
     )
-    if plan and not (check or dry_run):
+    if plan and not (check or dry_run or status):
         plan.check_writable()
     if plan and doc and doc.binding and master_number is None:
         bound = cs.binding_target(doc.binding)
@@ -267,6 +315,7 @@ def run_sync(
         master_number = bound[1]
     if plan and master_number is None:
         reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
+    reporter.repo, reporter.master_issue = settings.repo, master_number
 
     assert settings.token is not None
     client = GitHubClient(
@@ -277,9 +326,11 @@ def run_sync(
         verbose=reporter.debug if reporter.verbose else None,
     )
     try:
-        code = sync_targets(client, settings.repo, plan, master_number, check, dry_run, reporter)
+        code = sync_targets(
+            client, settings.repo, plan, master_number, check, dry_run, reporter, status
+        )
     except ToolError as exc:
-        reporter.fail(exc.format_message())
+        reporter.fail(exc.format_message(), exc.exit_code)
         code = exc.exit_code
     finally:
         reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
@@ -295,8 +346,10 @@ def sync_targets(
     check: bool,
     dry_run: bool,
     reporter: Reporter,
+    status: bool = False,
 ) -> int:
     targets: list[Target] = []
+    master: dict[str, Any] | None = None
     if plan is not None:
         targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
         # the file alone says whether an Actions event concerns it: stop before any request
@@ -316,6 +369,10 @@ def sync_targets(
     reporter.counts["items"] = len(primary)
     refs = [item.issue.key(repo) for t in targets for item in t.items if item.issue]
     states = client.fetch_issue_states(refs) if refs else {}
+    heading = progress_heading(str(plan.path) if plan else None, master)
+    if status:  # the overview only: no lines, no diff, no writes
+        click.echo(progress_table(primary, states, repo, heading), nl=False, err=reporter.json_mode)
+        return 0
 
     out_of_sync = False
     pending: list[Target] = []
@@ -329,7 +386,7 @@ def sync_targets(
             continue
         out_of_sync = True
         if check or dry_run:
-            echo_diff(unified_diff(target.text, new_text, target.name))
+            reporter.diff(unified_diff(target.text, new_text, target.name))
         else:
             pending.append(target)
 
@@ -349,9 +406,12 @@ def sync_targets(
             reporter.info(f"updated master checklist #{target.issue}")
 
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(progress_table(primary, states, repo))
+        write_step_summary(progress_table(primary, states, repo, heading))
+    reporter.out_of_sync = out_of_sync
     if check and out_of_sync:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
+    elif check:
+        reporter.info("--check: the checklist is in sync with GitHub; nothing written")
     return reporter.exit_code
 
 
@@ -399,7 +459,12 @@ def report_edits(
             refs += f", PR {short_ref(new.pr, repo)}"
         if new.note:
             refs += f", {new.note}"
-        data = {"line": edit.line_no, "issue": new.issue.number, "repo": new.issue.resolve(repo)}
+        data = {
+            "line": edit.line_no,
+            "issue": new.issue.number,
+            "repo": new.issue.resolve(repo),
+            "pr": new.pr.number if new.pr else None,
+        }
         if new.checked and not old.checked:
             reporter.change("checked", f"checked line {edit.line_no} {new.text!r} ({refs})", **data)
         elif old.checked and not new.checked:
@@ -435,6 +500,9 @@ def short_ref(ref: cp.IssueRef, repo: str) -> str:
     "--check", is_flag=True, help="Change nothing; print the diff; exit 1 when out of sync."
 )
 @click.option("--dry-run", is_flag=True, help="Read only: print the diff of what would change.")
+@click.option(
+    "--status", is_flag=True, help="Print the progress table from live state; write nothing."
+)
 @output_options
 def main(
     plan: Path | None,
@@ -442,6 +510,7 @@ def main(
     repo: str | None,
     check: bool,
     dry_run: bool,
+    status: bool,
     write_interval: float | None,
     json_mode: bool,
     verbose: bool,
@@ -453,7 +522,14 @@ def main(
     """
     if plan is None and master_issue is None:
         raise click.UsageError("pass a PLAN file or --master-issue N")
-    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    reporter = Reporter(
+        quiet=quiet,
+        verbose=verbose,
+        json_mode=json_mode,
+        summary_counts=SYNC_COUNTS,
+        dry_run=dry_run or check or status,
+        plan_file=str(plan) if plan else None,
+    )
     code = run_sync(
         plan,
         master_issue,
@@ -462,6 +538,7 @@ def main(
         dry_run=dry_run,
         write_interval=write_interval,
         reporter=reporter,
+        status=status,
     )
     sys.exit(code)
 

@@ -225,15 +225,21 @@ def test_pull_request_closed_without_merge_makes_no_request(
     assert step_summary(tmp_path) == ""
 
 
+HEADING = {
+    "file": f"### Checklist progress: `PLAN.md`, master issue [#1]({HTML}/issues/1)",
+    "issue": f"### Checklist progress: issue [#1]({HTML}/issues/1)",
+}
+# a box ticked by hand with no issue is counted once, in its own row; the shares add up to 100
 SUMMARY = f"""\
-### Checklist progress
 
 | Status | Items | Share |
 | --- | ---: | ---: |
-| Done | 3 | 42% |
-| Open | 2 | 28% |
+| Done | 2 | 29% |
+| Open | 2 | 29% |
 | Not planned / duplicate | 1 | 14% |
+| Ticked by hand (no issue) | 1 | 14% |
 | Not linked | 1 | 14% |
+| **Total** | **7** | **100%** |
 
 | Item | Issue | State | Pull request |
 | --- | --- | --- | --- |
@@ -296,7 +302,7 @@ def test_events_that_may_change_the_checklist_run_the_full_sync(
     result = run_action(fake_github, tmp_path, mode, event, name)
 
     assert result.exit_code == 0, result.output
-    assert step_summary(tmp_path) == SUMMARY
+    assert step_summary(tmp_path) == HEADING[mode] + "\n" + SUMMARY
     if mode == "file":
         assert (tmp_path / "PLAN.md").read_text() == (
             f"<!-- checklist-sync: {HTML}/issues/1 -->\n" + render(SYNCED, "file")
@@ -315,7 +321,9 @@ def test_step_summary_lists_unreadable_items(fake_github: FakeGitHub, tmp_path: 
     assert result.exit_code == 1, result.output
     summary = step_summary(tmp_path)
     assert "| Unreadable (deleted, transferred) | 1 | 14% |\n" in summary
-    assert "| Open | 1 | 14% |\n" in summary
+    assert "| Open | 1 | 15% |\n" in summary  # 1/7 rounded up: the shares add up to 100
+    shares = re.findall(r"^\| [^*|][^|]* \| \d+ \| (\d+)% \|$", summary, re.M)
+    assert sum(map(int, shares)) == 100
     assert "| item 4 | #4 | not found |  |\n" in summary
 
 

@@ -13,15 +13,25 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import checklist_version
 import generate_issues
 import github_api as ga
 import sync_checklist
-from report import Reporter, unified_diff, write_step_summary
+from report import (
+    GENERATE_COUNTS,
+    SYNC_COUNTS,
+    Reporter,
+    annotation,
+    unified_diff,
+    write_step_summary,
+)
+from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
+REPO = "octo/plan"
+HTML = f"https://github.com/{REPO}"
 
 
 def test_unified_diff_shows_changed_lines_and_missing_newline() -> None:
@@ -57,24 +67,118 @@ def test_summary_json_and_exit_status(capsys: pytest.CaptureFixture[str]) -> Non
     assert payload["changes"][0] == {
         "action": "created",
         "message": "created #4 with *** inside",
+        "line": None,
         "issue": 4,
+        "pr": None,
     }
+    assert payload["exit_code"] == 1 and payload["error"] is None
     assert "tok-123456" not in out + err
     assert err.splitlines()[-1] == (
-        "3 items: 1 created, 0 adopted, 0 checked, 0 unchecked, 1 skipped, 0 warnings; "
-        "7 API requests, rate limit left 4990"
+        "3 items: 1 created, 0 adopted, 1 skipped, 0 warnings; 7 API requests, rate limit left 4990"
     )
 
 
-def test_quiet_shows_errors_only(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quiet_shows_errors_and_warnings_only(capsys: pytest.CaptureFixture[str]) -> None:
     reporter = Reporter(quiet=True)
     reporter.change("created", "created #1")
+    reporter.info("found master checklist #1")
     reporter.warn("careful")
+    reporter.skip("line 3: ambiguous")
     reporter.fail("broken")
     reporter.summary(requests=1, rate_limit_remaining=None)
     out, err = capsys.readouterr()
-    assert (out, err) == ("", "error: broken\n")
+    assert (out, err) == ("", "warning: careful\nskipped: line 3: ambiguous\nerror: broken\n")
     assert reporter.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("counts", "kinds", "requests", "line"),
+    [
+        (
+            {"items": 1},
+            GENERATE_COUNTS,
+            1,
+            "1 item: 0 created, 0 adopted, 0 skipped, 0 warnings; 1 API request, rate limit left 9",
+        ),
+        (
+            {"items": 2, "warnings": 1},
+            GENERATE_COUNTS,
+            2,
+            "2 items: 0 created, 0 adopted, "
+            "0 skipped, 1 warning; 2 API requests, rate limit left 9",
+        ),
+        (
+            {"items": 0, "checked": 1},
+            SYNC_COUNTS,
+            0,
+            "0 items: 1 checked, 0 unchecked, "
+            "0 annotated, 0 warnings; 0 API requests, rate limit left 9",
+        ),
+    ],
+)
+def test_summary_words_agree_with_numbers(
+    counts: dict[str, int], kinds: tuple[str, ...], requests: int, line: str
+) -> None:
+    reporter = Reporter(summary_counts=kinds)
+    reporter.counts.update(counts)
+    assert reporter.summary_line(requests, 9, {}) == line
+
+
+def test_dry_run_summary_counts_what_it_would_create() -> None:
+    reporter = Reporter(dry_run=True)
+    reporter.counts["items"] = 3
+    assert reporter.summary_line(0, None, {"would_create": 2}).startswith(
+        "3 items: 2 to create, 0 adopted"
+    )
+
+
+def test_a_fatal_error_prints_its_line_and_no_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    reporter = Reporter(json_mode=True)
+    reporter.fail("repository octo/nope not found", 2)
+    reporter.summary(requests=1, rate_limit_remaining=4999)
+    out, err = capsys.readouterr()
+    assert err == "error: repository octo/nope not found\n"
+    payload = json.loads(out)
+    assert (payload["error"], payload["exit_code"]) == ("repository octo/nope not found", 2)
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_the_diff_is_data(capsys: pytest.CaptureFixture[str], json_mode: bool) -> None:
+    reporter = Reporter(json_mode=json_mode)
+    reporter.diff("--- a/x\n+++ b/x\n")
+    reporter.summary(requests=0, rate_limit_remaining=None)
+    out, err = capsys.readouterr()
+    if json_mode:  # stdout holds the one object; the diff is in it, and on stderr for a human
+        assert json.loads(out)["diff"] == "--- a/x\n+++ b/x\n"
+        assert err.startswith("--- a/x\n+++ b/x\n")
+    else:
+        assert out == "--- a/x\n+++ b/x\n"
+        assert "--- a" not in err
+
+
+@pytest.mark.parametrize(
+    ("actions", "file", "line", "expected"),
+    [
+        (None, "docs/plan.md", 3, "warning: gone"),
+        ("true", "docs/plan.md", 3, "::warning file=docs/plan.md,line=3::gone"),
+        ("true", "a,b:c.md", 3, "::warning file=a%2Cb%3Ac.md,line=3::gone"),
+        ("true", None, 3, "::warning::gone"),
+        ("true", "plan.md", None, "::warning file=plan.md::gone"),
+    ],
+)
+def test_warnings_become_annotations_in_actions(
+    monkeypatch: pytest.MonkeyPatch,
+    actions: str | None,
+    file: str | None,
+    line: int | None,
+    expected: str,
+) -> None:
+    if actions:
+        monkeypatch.setenv("GITHUB_ACTIONS", actions)
+    assert annotation("warning", "gone", file, line) == expected
+    assert annotation("warning", "50% done\nnext", None, None).endswith(
+        "50%25 done%0Anext" if actions else "50% done\nnext"
+    )
 
 
 def test_step_summary_appends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,3 +353,124 @@ def test_the_built_wheel_holds_the_modules_and_its_commands_run(tmp_path: Path) 
             timeout=60,
         )
         assert (done.returncode, done.stdout) == (0, f"{name} {checklist_version.__version__}\n")
+
+
+# ---------------------------------------------------------------------------
+# Output of the commands, against the fake
+
+
+def run_cli(command: click.Command, fake: FakeGitHub | None, *args: str, **env: str) -> Result:
+    base = {**fake.env(), "CHECKLIST_WRITE_INTERVAL": "0"} if fake else {}
+    result = CliRunner().invoke(command, list(args), env={**base, **env})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.md").write_text("# Plan\n- [ ] one\n- [ ] two\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [generate_issues.main, sync_checklist.main])
+def test_a_fatal_error_is_one_line_with_no_summary(
+    fake_github: FakeGitHub, in_tmp: Path, command: click.Command
+) -> None:
+    result = run_cli(command, fake_github, "plan.md", "--repo", "octo/nope")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    # its one line ends the output: no summary of zeros after it
+    assert result.stderr.splitlines()[-1].startswith("error: repository octo/nope not found")
+    assert "API request" not in result.stderr
+    assert result.stderr.count("\n") == (1 if command is generate_issues.main else 2)
+
+    result = run_cli(command, fake_github, "plan.md", "--repo", "octo/nope", "--json")
+    payload = json.loads(result.stdout)  # one object, and nothing else
+    assert payload["exit_code"] == 2 and payload["error"].startswith("repository octo/nope")
+
+
+@pytest.mark.parametrize("command", [generate_issues.main, sync_checklist.main])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--bogus"], "No such option '--bogus'"),
+        (["--write-interval", "soon"], "Invalid value for '--write-interval': 'soon' is not a "),
+        ([], "pass a PLAN file or --master-issue N"),
+        (["plan.md"], "no GitHub token: "),  # before any run: no token at all
+        (["missing.md"], "plan missing.md not found: check the path"),
+    ],
+)
+def test_json_is_one_object_for_every_exit_2_error(
+    in_tmp: Path, command: click.Command, args: list[str], error: str
+) -> None:
+    result = run_cli(command, None, *args, "--json")
+    assert result.exit_code == 2, result.output
+    payload = json.loads(result.stdout)
+    assert payload["exit_code"] == 2
+    assert payload["error"].startswith(error), payload
+
+
+def test_a_dry_run_lists_what_it_would_create(fake_github: FakeGitHub, in_tmp: Path) -> None:
+    result = run_cli(generate_issues.main, fake_github, "plan.md", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    would = [(c["line"], c["title"]) for c in payload["changes"] if c["action"] == "would_create"]
+    assert would == [(2, "[Test] one"), (3, "[Test] two")]
+    assert (payload["dry_run"], payload["out_of_sync"], payload["repo"]) == (True, True, REPO)
+    assert payload["diff"].startswith("--- a/plan.md\n")
+    assert [r.method for r in fake_github.requests if r.method != "GET"] == []
+
+
+def test_sync_status_prints_the_table_and_writes_nothing(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    assert run_cli(generate_issues.main, fake_github, "plan.md").exit_code == 0
+    fake_github.create_pull(REPO, "Fix", "Closes #2", head="fix")
+    fake_github.merge_pull(REPO, 4)
+    before = (in_tmp / "plan.md").read_text()
+    body = fake_github.issue(REPO, 1)["body"]
+    fake_github.reset_log()
+
+    result = run_cli(sync_checklist.main, fake_github, "plan.md", "--status")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:4] == [
+        f"### Checklist progress: `plan.md`, master issue [#1]({HTML}/issues/1)",
+        "",
+        "| Status | Items | Share |",
+        "| --- | ---: | ---: |",
+    ]
+    assert "| Done | 1 | 50% |" in result.stdout and "| Open | 1 | 50% |" in result.stdout
+    assert f"| one | [#2]({HTML}/issues/2) | done | [PR #4]({HTML}/pull/4) |" in result.stdout
+    assert "checked line" not in result.stderr  # an overview, not a run
+    assert [r for r in fake_github.requests if r.method != "GET" and r.path != "/graphql"] == []
+    assert (in_tmp / "plan.md").read_text() == before
+    assert fake_github.issue(REPO, 1)["body"] == body
+
+
+def test_an_orphan_is_reported_in_one_line_and_never_closed(
+    fake_github: FakeGitHub, in_tmp: Path
+) -> None:
+    assert run_cli(generate_issues.main, fake_github, "plan.md").exit_code == 0
+    plan = in_tmp / "plan.md"
+    # `two` leaves the plan, `three` arrives: the rerun lists the repository's issues anyway
+    kept = [line for line in plan.read_text().splitlines() if "- [ ]" not in line]
+    plan.write_text("\n".join([*kept, "- [ ] three", ""]))
+
+    result = run_cli(generate_issues.main, fake_github, "plan.md", "--json")
+
+    assert result.exit_code == 0, result.output
+    orphans = [line for line in result.stderr.splitlines() if line.startswith("orphan:")]
+    assert orphans == [
+        "orphan: #2 '[Test] one' is open, but its item is no longer in the checklist: close it, "
+        "or link it from an item",
+        "orphan: #3 '[Test] two' is open, but its item is no longer in the checklist: close it, "
+        "or link it from an item",
+    ]
+    changes = json.loads(result.stdout)["changes"]
+    assert [c["issue"] for c in changes if c["action"] == "orphan"] == [2, 3]
+    assert fake_github.issue(REPO, 2)["state"] == fake_github.issue(REPO, 3)["state"] == "open"
