@@ -4,6 +4,7 @@ title template and sub-issues, per plan, so a rerun makes issues like the first 
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,12 +120,13 @@ def find_config(start: Path) -> Path | None:
 
 def load_plan_config(plan: Path | None, master_issue: int | None, cwd: Path) -> PlanConfig:
     """The config for a plan file (found from its directory) or an issue (from `cwd`)."""
-    start = plan.resolve().parent if plan is not None else cwd.resolve()
-    path = find_config(start)
+    # absolute, not resolved: a plan that is a symlink loop is reported when it is read
+    where = Path(os.path.abspath(plan if plan is not None else cwd))
+    path = find_config(where.parent if plan is not None else where)
     if path is None:
         return PlanConfig()
     if plan is not None:
-        key: str | None = plan.resolve().relative_to(path.parent.resolve()).as_posix()
+        key: str | None = where.relative_to(path.parent).as_posix()
     else:
         key = f"#{master_issue}" if master_issue is not None else None
     try:
