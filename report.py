@@ -223,7 +223,7 @@ def output_options(command: Any) -> Any:
             "--json", "json_mode", is_flag=True, help="Print a machine-readable summary on stdout."
         ),
         click.option("-v", "--verbose", is_flag=True, help="Show every API request."),
-        click.option("-q", "--quiet", is_flag=True, help="Show errors only."),
+        click.option("-q", "--quiet", is_flag=True, help="Show errors and warnings only."),
         # the name it was run as: `checklist-sync 1.0.0`, `sync_checklist.py 1.0.0`
         click.version_option(__version__, "--version", message="%(prog)s %(version)s"),
     ]
