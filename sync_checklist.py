@@ -244,7 +244,7 @@ def event_shortcut(linked: set[int] | None) -> str | None:
     if not isinstance(event, dict):
         return None
     name = os.environ.get("GITHUB_EVENT_NAME", "")
-    # pull_request_target carries the same payload (the workflow uses it for forks' PRs)
+    # pull_request_target carries the same payload (a workflow of the user's own may use it)
     if name in ("pull_request", "pull_request_target") or (
         "pull_request" in event and "issue" not in event
     ):
