@@ -5,10 +5,15 @@ and write each issue's link back into the checklist.
 
 from __future__ import annotations
 
+import sys
+
+from checklist_version import require_python
+
+require_python()  # before any import that fails on an older Python
+
 import contextlib
 import hashlib
 import re
-import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 import checklist_parser as cp
 import checklist_source as cs
+import plan_config
 from github_api import (
     ConfigError,
     CreateUncertain,
@@ -29,7 +36,15 @@ from github_api import (
     WritePacer,
     scrub,
 )
-from report import Reporter, clip, echo_diff, listed, output_options, quoted, unified_diff
+from report import (
+    Reporter,
+    ToolCommand,
+    clip,
+    listed,
+    output_options,
+    quoted,
+    unified_diff,
+)
 
 TITLE_LIMIT = 256  # GitHub's maximum title length
 DEFAULT_TEMPLATE = "[Test] {text}"
@@ -393,6 +408,7 @@ def run_generate(
         write_interval_flag=write_interval,
         need_token=not dry_run,
     )
+    reporter.repo = settings.repo
     label = cs.plan_label(plan.path) if plan else None
     if plan and not dry_run:
         plan.check_writable()
@@ -436,7 +452,7 @@ def run_generate(
             issue_mode(run, master_number, template)
         code = max(reporter.exit_code, run.error_code)
     except ToolError as exc:
-        reporter.fail(exc.format_message())
+        reporter.fail(exc.format_message(), exc.exit_code)
         code = max(exc.exit_code, run.error_code if run else 0)
     finally:
         if run is not None:
@@ -467,8 +483,11 @@ def offline_preview(
     for cand in cands:
         where = clip(SECTION_SEPARATOR.join(cand.item.section)) or "(no section)"
         parent = f", parent: {clip(cand.parent_text)}" if cand.parent_text else ""
-        reporter.info(
-            f"would create {quoted(cand.title)} (line {cand.item.line_no}, {where}{parent})"
+        reporter.change(
+            "would_create",
+            f"would create {quoted(cand.title)} (line {cand.item.line_no}, {where}{parent})",
+            line=cand.item.line_no,
+            title=cand.title,
         )
         changes.changes[cs.identity_key(cand.item, cand.occurrence)] = {
             "issue": cp.IssueRef(0, None, f"{repo_url}/issues/0")
@@ -482,7 +501,8 @@ def offline_preview(
     new_text = changes.apply(plan.text, "file") if changes else plan.text
     if doc.items and doc.binding is None:
         new_text = cp.set_binding(new_text, f"{repo_url}/issues/0")
-    echo_diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
+    reporter.out_of_sync = bool(cands) or (bool(doc.items) and doc.binding is None)
+    reporter.diff(preview(unified_diff(plan.text, new_text, str(plan.path))))
     reporter.info(_pace_note(len(cands), settings.write_interval))
     reporter.summary(requests=0, rate_limit_remaining=None, would_create=len(cands))
     return reporter.exit_code
@@ -552,7 +572,12 @@ def link_items(
                 on_link(cand, _item_ref(issue))
                 continue
             if run.dry_run:
-                reporter.info(f"would create {quoted(cand.title)} (line {line})")
+                reporter.change(
+                    "would_create",
+                    f"would create {quoted(cand.title)} (line {line})",
+                    line=line,
+                    title=cand.title,
+                )
                 run.would_create += 1
                 on_link(cand, cp.IssueRef(0, None, f"{run.repo_url}/issues/0"))
                 continue
@@ -728,6 +753,8 @@ def file_mode(
     taken = linked_numbers(doc.items, repo)
     number = int(master["number"])
     taken.add(number)
+    reporter.master_issue = number or None  # 0: the one a dry run would create
+    reporter.out_of_sync = bool(cands) or rebind
 
     changes = linking_changes(repo, reporter)
     original = plan.text
@@ -758,13 +785,15 @@ def file_mode(
             link_items(run, cands, number, label, index, taken, on_link)
         except ToolError as exc:
             # the links made so far are in the file: publish them to the master issue too
-            reporter.fail(exc.format_message())
+            reporter.fail(exc.format_message(), exc.exit_code)
             run.error_code = max(run.error_code, exc.exit_code)
+    if index is not None:
+        report_orphans(reporter, find_orphans(index, number, doc.items, taken))
     if run.dry_run:
         preview_text = changes.apply(original, "file") if changes else original
         if rebind:
             preview_text = cp.set_binding(preview_text, master["html_url"])
-        echo_diff(preview(unified_diff(original, preview_text, str(plan.path))))
+        reporter.diff(preview(unified_diff(original, preview_text, str(plan.path))))
         reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     known = master.get("body") if master_number is not None else None
@@ -786,6 +815,37 @@ def refuse_other_plan(
         f"if {other} was renamed to {label}, rerun with --force"
     )
     return True
+
+
+def find_orphans(
+    index: RepoIndex, master: int, items: list[cp.ChecklistItem], linked: set[int]
+) -> list[dict[str, Any]]:
+    """Open issues made for an item of this checklist that is no longer in it: their marker
+    names this master issue and an item key no item has, and no item links them.
+    """
+    keys = {item_key(item) for item in items}
+    return sorted(
+        (
+            issue
+            for (owner, key), issues in index.by_marker.items()
+            if owner == master and key not in keys
+            for issue in issues
+            if issue.get("state") == "open" and issue["number"] not in linked
+        ),
+        key=lambda issue: issue["number"],
+    )
+
+
+def report_orphans(reporter: Reporter, orphans: list[dict[str, Any]]) -> None:
+    # never closed by the tool: the item may have been reworded, or moved to another plan
+    for issue in orphans:
+        reporter.change(
+            "orphan",
+            f"orphan: #{issue['number']} {issue['title']!r} is open, but its item is no longer "
+            "in the checklist: close it, or link it from an item",
+            issue=issue["number"],
+            url=issue.get("html_url"),
+        )
 
 
 def refuse(reporter: Reporter, number: int, body: str) -> None:
@@ -927,6 +987,8 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
     cs.check_body_fits(body, items, "issue", run.repo_url, f"master issue #{number}")
     cands = plan_candidates(items, template, f"#{number}", reporter)
     taken = linked_numbers(items, repo) | {number}
+    reporter.master_issue = number
+    reporter.out_of_sync = bool(cands)
     changes = linking_changes(repo, reporter)
 
     def on_link(cand: Candidate, ref: cp.IssueRef) -> None:
@@ -939,11 +1001,12 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
             link_items(run, cands, number, None, index, taken, on_link)
         except ToolError as exc:
             # still link the issues made so far, so a rerun has less to look for
-            reporter.fail(exc.format_message())
+            reporter.fail(exc.format_message(), exc.exit_code)
             run.error_code = max(run.error_code, exc.exit_code)
+        report_orphans(reporter, find_orphans(index, number, items, taken))
     if run.dry_run:
         new_body = changes.apply(body, "issue") if changes else body
-        echo_diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
+        reporter.diff(preview(unified_diff(body, new_body, f"issue-{number}.md")))
         reporter.info(_pace_note(run.would_create, run.settings.write_interval))
         return
     if changes:
@@ -956,7 +1019,7 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
 # The command
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=ToolCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("plan", required=False, type=click.Path(path_type=Path, dir_okay=True))
 @click.option(
     "--master-issue",
@@ -971,9 +1034,14 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
     multiple=True,
     default=("test",),
     show_default=True,
-    help="Label for new issues (repeatable; created if missing).",
+    help="Label for new issues (repeatable or comma-separated; created if missing).",
 )
-@click.option("--assignee", "assignees", multiple=True, help="Assign new issues (repeatable).")
+@click.option(
+    "--assignee",
+    "assignees",
+    multiple=True,
+    help="Assign new issues (repeatable or comma-separated).",
+)
 @click.option("--milestone", metavar="TITLE|N", help="Milestone for new issues.")
 @click.option(
     "--title-template",
@@ -981,7 +1049,11 @@ def issue_mode_locked(run: Run, number: int, template: str) -> None:
     show_default=True,
     help="Issue title; fields: {text} {section} {parent} {plan}.",
 )
-@click.option("--sub-issues", is_flag=True, help="Attach each issue as a sub-issue of the master.")
+@click.option(
+    "--sub-issues/--no-sub-issues",
+    default=False,
+    help="Attach each issue as a sub-issue of the master.",
+)
 @click.option("--dry-run", is_flag=True, help="Read only: show what would be created and the diff.")
 @click.option(
     "--force", is_flag=True, help="Republish even if the master issue was edited on GitHub."
@@ -1009,17 +1081,22 @@ def main(
     """
     if plan is None and master_issue is None:
         raise click.UsageError("pass a PLAN file or --master-issue N")
-    try:
-        template_check = title_template.format(text="t", section="s", parent="p", plan="f")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise click.UsageError(
-            f"--title-template {title_template!r} is not valid ({exc}); use the fields "
-            "{text} {section} {parent} {plan}"
-        ) from None
-    if "{text}" not in title_template or not template_check.strip():
-        raise click.UsageError("--title-template must contain {text}")
-    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
-    labels = tuple(label for label in labels if label)
+    if problem := plan_config.template_problem(title_template):
+        raise click.UsageError(f"--title-template {problem}")
+    reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode, dry_run=dry_run)
+    reporter.plan_file = str(plan) if plan else None
+    # flags override the config file, which overrides the flags' defaults
+    given = click.get_current_context().get_parameter_source
+    config = plan_config.load_plan_config(plan, master_issue, Path.cwd())
+    if config.labels is not None and given("labels") is ParameterSource.DEFAULT:
+        labels = config.labels
+    if config.title_template is not None and given("title_template") is ParameterSource.DEFAULT:
+        title_template = config.title_template
+    if config.sub_issues is not None and given("sub_issues") is ParameterSource.DEFAULT:
+        sub_issues = config.sub_issues
+    assignees = plan_config.split_names(assignees) or (config.assignees or ())
+    milestone = milestone or config.milestone
+    labels = plan_config.split_names(labels)
     # one run at a time per plan: two at once would both create every new item
     lock = cs.plan_lock(plan, reporter.info) if plan and not dry_run else contextlib.nullcontext()
     with lock:

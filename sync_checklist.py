@@ -5,10 +5,15 @@ with the PR that closed it, reopened is [ ] again. Re-running it always repairs 
 
 from __future__ import annotations
 
+import sys
+
+from checklist_version import require_python
+
+require_python()  # before any import that fails on an older Python
+
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +35,9 @@ from github_api import (
     ToolError,
 )
 from report import (
+    SYNC_COUNTS,
     Reporter,
+    ToolCommand,
     output_options,
     quoted,
     unified_diff,
@@ -49,6 +56,20 @@ class Decision:
     pr: cp.IssueRef | None = None
     note: str | None = None
     warning: str | None = None
+
+
+class ItemWarning(str):
+    """A warning's text, carrying the line and issue it is about (for --json and the
+    Actions annotation); still a plain string wherever one is expected.
+    """
+
+    line: int | None
+    issue: int | None
+
+    def __new__(cls, text: str, line: int | None = None, issue: int | None = None) -> ItemWarning:
+        self = super().__new__(cls, text)
+        self.line, self.issue = line, issue
+        return self
 
 
 def decide(item: cp.ChecklistItem, state: IssueState | None, repo: str) -> Decision:
@@ -98,7 +119,7 @@ def plan_edits(
             continue
         decision = decide(item, states.get(item.issue.key(repo)), repo)
         if decision.warning:
-            warnings.append(decision.warning)
+            warnings.append(ItemWarning(decision.warning, item.line_no, item.issue.number))
             continue
         if (
             item.checked == decision.checked
@@ -126,7 +147,14 @@ def sync_text(
     return cp.apply_edits(text, edits, style=style), edits, warnings
 
 
-GROUPS = ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)")
+PROGRESS_GROUPS = (
+    "Done",
+    "Open",
+    "Not planned / duplicate",
+    "Unreadable (deleted, transferred)",
+    "Ticked by hand (no issue)",
+    "Not linked",
+)
 
 
 @dataclass(frozen=True)
@@ -146,12 +174,11 @@ def progress_summary(
     items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
 ) -> tuple[dict[str, int], list[ProgressRow]]:
     """Counts per group (plus "Not linked") and one row per linked item."""
-    groups: dict[str, int] = dict.fromkeys((*GROUPS, "Not linked"), 0)
+    groups: dict[str, int] = dict.fromkeys(PROGRESS_GROUPS, 0)
     rows: list[ProgressRow] = []
     for item in items:
         if item.issue is None:
-            # ticked by hand: done as far as the plan says
-            groups["Done" if item.checked else "Not linked"] += 1
+            groups["Ticked by hand (no issue)" if item.checked else "Not linked"] += 1
             continue
         state = states.get(item.issue.key(repo))
         decision = decide(item, state, repo)
@@ -179,17 +206,22 @@ def progress_summary(
 
 
 def progress_table(
-    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+    items: list[cp.ChecklistItem],
+    states: dict[tuple[str, int], IssueState | None],
+    repo: str,
+    heading: str = "Checklist progress",
 ) -> str:
-    """The Markdown progress table for the GitHub Actions job summary: counts, then every
-    linked item with its issue, its state and the pull request that completed it.
+    """The Markdown progress table (the Actions job summary, `--status`): counts that add up
+    to the items, then every linked item with its issue, its state and the pull request that
+    completed it.
     """
     groups, rows = progress_summary(items, states, repo)
-    total = len(items) or 1
-    out = ["### Checklist progress", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
-    for label, count in groups.items():
-        if count or not label.startswith("Unreadable"):
-            out.append(f"| {label} | {count} | {100 * count // total}% |")
+    shown = {k: v for k, v in groups.items() if v or k in ("Done", "Open")}
+    shares = percentages(list(shown.values()))
+    out = [f"### {heading}", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
+    for (label, count), share in zip(shown.items(), shares, strict=True):
+        out.append(f"| {label} | {count} | {share}% |")
+    out.append(f"| **Total** | **{len(items)}** | **{100 if items else 0}%** |")
     if rows:
         out += ["", "| Item | Issue | State | Pull request |", "| --- | --- | --- | --- |"]
         out += [
@@ -198,6 +230,40 @@ def progress_table(
             for r in rows
         ]
     return "\n".join(out) + "\n"
+
+
+PROGRESS_GROUPS = (
+    "Done",
+    "Open",
+    "Not planned / duplicate",
+    "Unreadable (deleted, transferred)",
+    "Ticked by hand (no issue)",
+    "Not linked",
+)
+
+
+def percentages(counts: list[int]) -> list[int]:
+    """Whole percentages that add up to 100 (largest remainder), all 0 for no items."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [100 * count / total for count in counts]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for index in by_remainder[: 100 - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def progress_heading(plan: str | None, master: dict[str, Any] | None) -> str:
+    """`Checklist progress: `docs/plan.md`, master issue [#1](…)`."""
+    parts = []
+    if plan:
+        parts.append(f"`{plan}`")
+    if master is not None:
+        link = _md_link(f"#{master['number']}", master.get("html_url"))
+        parts.append(f"master issue {link}" if plan else f"issue {link}")
+    return "Checklist progress: " + ", ".join(parts) if parts else "Checklist progress"
 
 
 def _cell(text: str) -> str:
@@ -241,7 +307,7 @@ def decide_event(name: str, event: dict[str, Any], linked: set[int] | None) -> s
     pull request numbers the checklist links (None: not read yet, so only what the event says
     alone counts). It must never stop a sync that would change something.
     """
-    # pull_request_target carries the same payload (the workflow uses it for forks' PRs)
+    # pull_request_target carries the same payload (a workflow of the user's own may use it)
     if name in ("pull_request", "pull_request_target") or (
         "pull_request" in event and "issue" not in event
     ):
@@ -309,6 +375,7 @@ class SyncOptions:
     write_interval: float | None = None
     notify: bool = False
     app: AppCredentials | None = None
+    status: bool = False  # --status: the progress table only, nothing written
 
 
 @dataclass
@@ -343,7 +410,7 @@ def open_checklist(checklist: ChecklistRef, options: SyncOptions, reporter: Repo
         need_repo=True,
     )
     master_number = checklist.master
-    if plan and not (options.check or options.dry_run):
+    if plan and not (options.check or options.dry_run or options.status):
         plan.check_writable()
     if plan and doc and doc.binding and master_number is None:
         bound = cs.binding_target(doc.binding)
@@ -356,6 +423,7 @@ def open_checklist(checklist: ChecklistRef, options: SyncOptions, reporter: Repo
         master_number = bound[1]
     if plan and master_number is None:
         reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
+    reporter.repo, reporter.master_issue = settings.repo, master_number
     return Opened(plan, settings, master_number)
 
 
@@ -363,7 +431,7 @@ def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) 
     """Sync one checklist from live GitHub state: what the CLI runs for each checklist it is
     given and the server for each job. Expected faults end up in the result, never raised.
     """
-    early = event_shortcut(None)
+    early = None if options.status else event_shortcut(None)
     if early:
         reporter.info(early)
         return SyncResult(0, reporter)
@@ -381,9 +449,10 @@ def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) 
                     options.check,
                     options.dry_run,
                     reporter,
+                    options.status,
                 )
             except ToolError as exc:
-                reporter.fail(exc.format_message())
+                reporter.fail(exc.format_message(), exc.exit_code)
                 result.exit_code, result.error = exc.exit_code, exc.format_message()
             if options.notify and opened.master and not (options.check or options.dry_run):
                 notify(client, opened.master, checklist.name, reporter)
@@ -392,9 +461,10 @@ def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) 
             result.rate_limit_remaining = client.rate_limit_remaining
     except ToolError as exc:
         # before any request (unreadable plan, no token) or while connecting (an App that is
-        # not installed): one line, no summary, as the CLI always said it
-        reporter.fail(exc.format_message())
+        # not installed): one line, no summary (--json still gets its one object)
+        reporter.fail(exc.format_message(), exc.exit_code)
         result.exit_code, result.error = exc.exit_code, exc.format_message()
+        reporter.summary(requests=0, rate_limit_remaining=None)
     return result
 
 
@@ -406,8 +476,10 @@ def sync_targets(
     check: bool,
     dry_run: bool,
     reporter: Reporter,
+    status: bool = False,
 ) -> int:
     targets: list[Target] = []
+    master: dict[str, Any] | None = None
     if plan is not None:
         targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
         # the file alone says whether an Actions event concerns it: stop before any request
@@ -438,6 +510,10 @@ def sync_targets(
     reporter.counts["items"] = len(primary)
     refs = [item.issue.key(repo) for t in targets for item in t.items if item.issue]
     states = client.fetch_issue_states(refs) if refs else {}
+    heading = progress_heading(str(plan.path) if plan else None, master)
+    if status:  # the overview only: no lines, no diff, no writes
+        click.echo(progress_table(primary, states, repo, heading), nl=False, err=reporter.json_mode)
+        return 0
 
     out_of_sync = False
     pending: list[Target] = []
@@ -458,13 +534,16 @@ def sync_targets(
     apply_targets(client, repo, pending, states, reporter)
 
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        problem = write_step_summary(progress_table(primary, states, repo))
+        problem = write_step_summary(progress_table(primary, states, repo, heading))
         if problem:
             reporter.warn(problem)
     reporter.facts["progress"] = progress_summary(primary, states, repo)
     reporter.facts["linked"] = sorted({(r.lower(), n) for r, n in refs})
+    reporter.out_of_sync = out_of_sync
     if check and out_of_sync:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
+    elif check:
+        reporter.info("--check: the checklist is in sync with GitHub; nothing written")
     return reporter.exit_code
 
 
@@ -565,7 +644,12 @@ def report_edits(
             refs += f", PR {short_ref(new.pr, repo)}"
         if new.note:
             refs += f", {new.note}"
-        data = {"line": edit.line_no, "issue": new.issue.number, "repo": new.issue.resolve(repo)}
+        data = {
+            "line": edit.line_no,
+            "issue": new.issue.number,
+            "repo": new.issue.resolve(repo),
+            "pr": new.pr.number if new.pr else None,
+        }
         if new.checked and not old.checked:
             reporter.change(
                 "checked", f"checked line {edit.line_no} {quoted(new.text)} ({refs})", **data
@@ -713,7 +797,7 @@ class MasterIssueType(click.ParamType):
         return match[1], int(match[2])
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=ToolCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("plans", metavar="[PLAN]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--master-issue",
@@ -733,6 +817,9 @@ class MasterIssueType(click.ParamType):
     is_flag=True,
     help="Keep one comment on the master issue saying what a failing sync cannot do.",
 )
+@click.option(
+    "--status", is_flag=True, help="Print the progress table from live state; write nothing."
+)
 @server_options
 @output_options
 def main(
@@ -741,6 +828,7 @@ def main(
     repo: str | None,
     check: bool,
     dry_run: bool,
+    status: bool,
     write_interval: float | None,
     notify: bool,
     json_mode: bool,
@@ -757,7 +845,9 @@ def main(
     checklists += [ChecklistRef(master=n, repo=r) for r, n in master_issues]
     if not checklists:
         raise click.UsageError("pass a PLAN file or --master-issue N")
-    options = SyncOptions(repo, check, dry_run, write_interval, notify, cs.app_credentials())
+    options = SyncOptions(
+        repo, check, dry_run, write_interval, notify, cs.app_credentials(), status=status
+    )
     if serve.pop("serve"):
         import checklist_server  # only the server needs its web stack
 
@@ -766,11 +856,18 @@ def main(
         raise click.UsageError(f"--{given[0].replace('_', '-')} only applies to --serve")
     payloads: list[dict[str, Any]] = []
     code = 0
+    several = json_mode and len(checklists) > 1
     for checklist in checklists:
-        reporter = Reporter(quiet=quiet, verbose=verbose, json_mode=json_mode)
-        if json_mode and len(checklists) > 1:
+        reporter = Reporter(
+            quiet=quiet,
+            verbose=verbose,
+            json_mode=json_mode,
+            summary_counts=SYNC_COUNTS,
+            dry_run=dry_run or check or status,
+            plan_file=str(checklist.plan) if checklist.plan else None,
             # several checklists: one JSON array of their summaries, printed at the end
-            reporter = Reporter(quiet=quiet, verbose=verbose, json_sink=payloads.append)
+            json_sink=payloads.append if several else None,
+        )
         code = max(code, sync_one(checklist, options, reporter).exit_code)  # worst one wins
     if payloads:
         click.echo(json.dumps(payloads, indent=2))

@@ -15,6 +15,7 @@ import json
 import math
 import re
 import secrets
+import signal
 import socket
 import string
 import sys
@@ -613,6 +614,7 @@ class FakeGitHub(_GitHubApps):
         # False: a GraphQL schema without stateReason(enableDuplicate:) (see fake_graphql)
         self.duplicate_argument = True
         self.quiet = True
+        self.admin = False  # the admin endpoint: on in the hand-started fake only
         self._port = port
         self._lock = threading.RLock()
         self._server: _Server | None = None
@@ -1034,6 +1036,9 @@ class FakeGitHub(_GitHubApps):
         request_id = ":".join(
             f"{secrets.randbits(4 * width):0{width}X}" for width in (4, 4, 6, 6, 8)
         )
+        if self.admin and path == ADMIN_PATH:  # the hand-started fake's admin command
+            self._write(handler, method, _admin_response(self, method, handler.headers, body), "-")
+            return
         with self._lock:
             fault = self._take_fault(method, path)
         if fault is not None and fault.kind == "drop":
@@ -2644,10 +2649,119 @@ class FakeGitHub(_GitHubApps):
         return self._page(call, pulls, lambda pr: self._j_pull(pr, full=False))
 
 
+# =============================================================================
+# The command line (owned by the "try it by hand" walkthrough): `python -m tests.fake_github`
+# serves until Ctrl-C or SIGTERM; `python -m tests.fake_github admin …`, from a second
+# terminal, acts on the running fake as a person on github.com would (close, merge, delete…).
+
+ADMIN_PATH = "/_fake/admin"
+ADMIN_ACTIONS = ("close", "reopen", "delete", "transfer", "merge-pr")
+
+
+def _admin_response(fake: FakeGitHub, method: str, headers: Any, body: Any) -> _Response:
+    """Apply one admin action sent by `admin`; the fake's own token is required."""
+    scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() not in ("token", "bearer") or token.strip() != fake.token:
+        return _Response(401, {"message": "Bad credentials"})
+    if method != "POST" or not isinstance(body, dict):
+        return _Response(400, {"message": "POST a JSON object"})
+    try:
+        return _Response(200, {"message": _admin_apply(fake, body)})
+    except (KeyError, ValueError, TypeError) as error:
+        return _Response(422, {"message": str(error).strip("'\"")})
+
+
+def _admin_apply(fake: FakeGitHub, body: dict[str, Any]) -> str:
+    action, repo = body.get("action"), str(body.get("repo") or "")
+    number = int(body.get("number") or 0)
+    if action == "close":
+        reason = str(body.get("reason") or "completed")
+        fake.close_issue(repo, number, reason)
+        return f"closed {repo}#{number} as {reason.replace('_', ' ')}"
+    if action == "reopen":
+        fake.reopen_issue(repo, number)
+        return f"reopened {repo}#{number}"
+    if action == "delete":
+        fake.issue(repo, number)  # KeyError: already gone
+        fake.delete_issue(repo, number)
+        return f"deleted {repo}#{number}"
+    if action == "transfer":
+        to_repo = str(body.get("to") or "")
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", to_repo):
+            raise ValueError(f"--to {to_repo!r} is not OWNER/REPO")
+        if to_repo.lower() not in fake._repos:
+            fake.add_repo(to_repo)
+        moved = fake.transfer_issue(repo, number, to_repo)
+        return f"transferred {repo}#{number} to {to_repo}#{moved}"
+    if action == "merge-pr":
+        fake.issue(repo, number)  # the issue the pull request closes must exist
+        pull = fake.create_pull(repo, f"Fix #{number}", f"Closes #{number}", head=f"fix-{number}")
+        fake.merge_pull(repo, pull["number"])
+        return f"merged pull request {repo}#{pull['number']} (Closes #{number})"
+    raise ValueError(f"unknown action {action!r}; use one of {', '.join(ADMIN_ACTIONS)}")
+
+
+def admin_main(argv: list[str]) -> int:
+    """Send one admin action to the fake the exported GITHUB_API_URL points at."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fake_github admin",
+        description="Act on the running fake GitHub (reads the exports it printed).",
+    )
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    close = sub.add_parser("close", help="close issue N (as completed unless --reason)")
+    close.add_argument("--reason", choices=("completed", "not_planned", "duplicate"))
+    sub.add_parser("reopen", help="reopen issue N")
+    sub.add_parser("delete", help="delete issue N")
+    transfer = sub.add_parser("transfer", help="move issue N to another repository")
+    transfer.add_argument("--to", required=True, metavar="OWNER/REPO")
+    merge = sub.add_parser("merge-pr", help="open and merge a pull request saying Closes #N")
+    merge.add_argument("--closes", type=int, required=True, metavar="N", dest="number")
+    for name in ("close", "reopen", "delete", "transfer"):
+        sub.choices[name].add_argument("number", type=int, metavar="N")
+    args = parser.parse_args(argv)
+    url, token = os.environ.get("GITHUB_API_URL"), os.environ.get("GITHUB_TOKEN")
+    if not url or not token:
+        print(
+            "error: GITHUB_API_URL and GITHUB_TOKEN are not set: paste the export lines the "
+            "fake printed into this shell",
+            file=sys.stderr,
+        )
+        return 2
+    payload = {**vars(args), "repo": os.environ.get("GITHUB_REPOSITORY") or "octo/plan"}
+    request = urllib.request.Request(
+        url.rstrip("/") + ADMIN_PATH,
+        data=json.dumps(payload).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            print(json.load(response)["message"])
+            return 0
+    except urllib.error.HTTPError as error:
+        message = json.load(error).get("message", error.reason)
+        print(f"error: {message}", file=sys.stderr)
+    except (OSError, ValueError) as error:
+        print(
+            f"error: no fake GitHub answers at {url} ({error}): start it with "
+            "`python3 -m tests.fake_github` in another terminal",
+            file=sys.stderr,
+        )
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["admin"]:
+        return admin_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m tests.fake_github",
-        description="Serve a fake GitHub API on 127.0.0.1 to try the scripts without a real repo.",
+        description="Serve a fake GitHub API on 127.0.0.1 to try the scripts without a real "
+        "repo. `python -m tests.fake_github admin --help`: act on it from another terminal.",
     )
     parser.add_argument(
         "--port", type=int, default=8765, help="port to listen on (0: any free port)"
@@ -2663,13 +2777,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot listen on 127.0.0.1:{args.port}: {error}; try --port 0", file=sys.stderr)
         return 2
     fake.quiet = args.quiet
+    fake.admin = True
     fake.add_repo(args.repo)
-    print("# Fake GitHub is running. Paste these lines into another shell:")
-    for name, value in fake.env(args.repo).items():
-        print(f"export {name}={value}")
-    print("export CHECKLIST_WRITE_INTERVAL=0  # no need to pace writes against the fake")
-    print("# Press Ctrl-C to stop.", flush=True)
+    # SIGTERM as well as Ctrl-C: a shell's background job (`… &`) ignores SIGINT
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        print("# Fake GitHub is running. Paste these lines into another shell:")
+        for name, value in fake.env(args.repo).items():
+            print(f"export {name}={value}")
+        print("export CHECKLIST_WRITE_INTERVAL=0  # no need to pace writes against the fake")
+        print("# Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +71,55 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
     assert check_schema("vendor.github-workflows", broken).returncode == 1
 
 
+# zizmor ships as a binary in its wheel: next to this Python's scripts (pip, pytest)
+ZIZMOR = shutil.which("zizmor", path=sysconfig.get_path("scripts")) or shutil.which("zizmor")
+ZIZMOR_ARGS = ("--offline", "--min-severity=medium", "--no-progress", "--config")
+
+
+def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """zizmor, offline, medium severity and above, pinning aside (tests/zizmor.yml)."""
+    assert ZIZMOR, "zizmor is not installed: pip install -r requirements-dev.txt"
+    return subprocess.run(
+        [ZIZMOR, *ZIZMOR_ARGS, str(ROOT / "tests" / "zizmor.yml"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_action_and_workflows_are_clean_under_zizmor() -> None:
+    done = zizmor(ROOT / "action.yml", *WORKFLOWS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+
+
+def test_zizmor_catches_what_the_workflows_used_to_do(tmp_path: Path) -> None:
+    old = tmp_path / "old.yml"
+    old.write_text(
+        "on:\n  pull_request_target:\n    types: [closed]\n"
+        "permissions:\n  issues: write\n  contents: write\n"
+        "jobs:\n  sync:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+    )
+    done = zizmor(old)
+    assert done.returncode != 0
+    for audit in ("dangerous-triggers", "artipacked"):
+        assert audit in done.stdout, done.stdout
+
+
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_triggers_and_contexts(workflow: Path) -> None:
     data = load_yaml(workflow)
     triggers = data["on"]
     assert set(triggers["issues"]["types"]) >= {"closed", "reopened"}
-    assert triggers["pull_request_target"]["types"] == ["closed"]
+    # merging a pull request that says `Closes #N` closes the issue: `issues: closed` is the
+    # trigger, and no workflow needs a pull-request event (pull_request_target least of all)
+    assert not any(name.startswith("pull_request") for name in triggers)
     assert "schedule" in triggers and "workflow_dispatch" in triggers
-    assert data["permissions"]["issues"] == "write"
+    assert data["permissions"] == {}  # granted per job
     for name, job in data["jobs"].items():
+        assert job["permissions"]["issues"] == "write", name
         # a job's `if` sees github, needs, vars and inputs only; `env` there fails the run
         assert not re.search(r"\b(env|secrets|steps)\.", str(job.get("if", ""))), name
         for step in job["steps"]:
@@ -85,6 +127,20 @@ def test_workflow_triggers_and_contexts(workflow: Path) -> None:
             if "checklist-sync" in str(step.get("uses", "")):
                 assert with_["script"] in ("sync", "generate")
                 assert with_.get("master-issue") or with_.get("plan")
+            if str(step.get("uses", "")).startswith("actions/checkout"):
+                assert with_["persist-credentials"] is False
+
+
+def test_the_edited_trigger_runs_only_for_the_master_issue() -> None:
+    data = load_yaml(ROOT / "examples" / "workflows" / "checklist-sync.yml")
+    assert "edited" in data["on"]["issues"]["types"]
+    sync, generate = data["jobs"]["sync"], data["jobs"]["generate"]
+    assert "github.event.action != 'edited'" in sync["if"]
+    # the job's condition names the same issue its step serves: no runner for other edits
+    (step,) = generate["steps"]
+    number = step["with"]["master-issue"]
+    assert f"github.event.issue.number == {number}" in " ".join(generate["if"].split())
+    assert sync["steps"][0]["with"]["master-issue"] == number
 
 
 def test_action_inputs_reach_the_script_through_the_environment() -> None:
@@ -92,7 +148,22 @@ def test_action_inputs_reach_the_script_through_the_environment() -> None:
     (run_step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Run checklist-sync"]
     # an input pasted into the shell text could run code; only the env block may name them
     assert "inputs." not in run_step["run"]
-    assert set(action["inputs"]) >= {"script", "master-issue", "plan", "args", "token"}
+    assert set(action["inputs"]) >= {
+        "script",
+        "master-issue",
+        "plan",
+        "label",
+        "milestone",
+        "assignee",
+        "title-template",
+        "sub-issues",
+        "check",
+        "args",
+        "token",
+    }
+    assert set(action["outputs"]) == {"json", "out-of-sync", "created"}
+    mapped = {v.removeprefix("${{ inputs.").removesuffix(" }}") for v in run_step["env"].values()}
+    assert mapped == set(action["inputs"]) - {"python-version"}
 
 
 # ---------------------------------------------------------------------------
@@ -255,15 +326,21 @@ def test_pull_request_item_closed_without_merge_syncs_like_a_full_sync(
     assert f"- [ ] try another approach {link} (not planned)\n" in text
 
 
+HEADING = {
+    "file": f"### Checklist progress: `PLAN.md`, master issue [#1]({HTML}/issues/1)",
+    "issue": f"### Checklist progress: issue [#1]({HTML}/issues/1)",
+}
+# a box ticked by hand with no issue is counted once, in its own row; the shares add up to 100
 SUMMARY = f"""\
-### Checklist progress
 
 | Status | Items | Share |
 | --- | ---: | ---: |
-| Done | 3 | 42% |
-| Open | 2 | 28% |
+| Done | 2 | 29% |
+| Open | 2 | 29% |
 | Not planned / duplicate | 1 | 14% |
+| Ticked by hand (no issue) | 1 | 14% |
 | Not linked | 1 | 14% |
+| **Total** | **7** | **100%** |
 
 | Item | Issue | State | Pull request |
 | --- | --- | --- | --- |
@@ -326,7 +403,7 @@ def test_events_that_may_change_the_checklist_run_the_full_sync(
     result = run_action(fake_github, tmp_path, mode, event, name)
 
     assert result.exit_code == 0, result.output
-    assert step_summary(tmp_path) == SUMMARY
+    assert step_summary(tmp_path) == HEADING[mode] + "\n" + SUMMARY
     if mode == "file":
         assert (tmp_path / "PLAN.md").read_text() == (
             f"<!-- checklist-sync: {HTML}/issues/1 -->\n" + render(SYNCED, "file")
@@ -345,7 +422,9 @@ def test_step_summary_lists_unreadable_items(fake_github: FakeGitHub, tmp_path: 
     assert result.exit_code == 1, result.output
     summary = step_summary(tmp_path)
     assert "| Unreadable (deleted, transferred) | 1 | 14% |\n" in summary
-    assert "| Open | 1 | 14% |\n" in summary
+    assert "| Open | 1 | 15% |\n" in summary  # 1/7 rounded up: the shares add up to 100
+    shares = re.findall(r"^\| [^*|][^|]* \| \d+ \| (\d+)% \|$", summary, re.M)
+    assert sum(map(int, shares)) == 100
     assert "| item 4 | #4 | not found |  |\n" in summary
 
 
@@ -362,7 +441,11 @@ def action_script(tmp_path: Path) -> Path:
 
 
 def run_step(fake: FakeGitHub, tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
-    """The step's shell with its inputs as the env block maps them; `python` is this one."""
+    """The step's shell with its inputs as the env block maps them (defaults from action.yml,
+    `master_issue=` for `master-issue:`); `python` is this one.
+    """
+    action = load_yaml(ROOT / "action.yml")
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Run checklist-sync"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     if not (bin_dir / "python").exists():
@@ -374,14 +457,14 @@ def run_step(fake: FakeGitHub, tmp_path: Path, **inputs: str) -> subprocess.Comp
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_API_URL": fake.url,
-        "GITHUB_TOKEN": fake.token,
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
         "CHECKLIST_WRITE_INTERVAL": "0",
-        "CHECKLIST_SCRIPT": inputs.get("script", "sync"),
-        "CHECKLIST_MASTER_ISSUE": inputs.get("master_issue", ""),
-        "CHECKLIST_PLAN": inputs.get("plan", ""),
-        "CHECKLIST_LABEL": inputs.get("label", "test"),
-        "CHECKLIST_ARGS": inputs.get("args", ""),
     }
+    for name, value in step["env"].items():
+        input_name = value.removeprefix("${{ inputs.").removesuffix(" }}")
+        default = str(action["inputs"][input_name].get("default", ""))
+        env[name] = inputs.get(input_name.replace("-", "_"), default)
+    env["GITHUB_TOKEN"] = fake.token
     # GitHub runs a `shell: bash` step as `bash --noprofile --norc -eo pipefail {0}`
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(action_script(tmp_path))],
@@ -481,3 +564,110 @@ def test_unreadable_event_payload_runs_the_full_sync(
 
     assert result.exit_code == 0, result.output
     assert fake_github.issue(REPO, 1)["body"] == render(SYNCED, "issue")
+
+
+def outputs(tmp_path: Path) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: `name=value` and `name<<DELIM … DELIM`."""
+    text = (tmp_path / "github_output").read_text()
+    found: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            found[name] = "\n".join(iter(lambda: next(lines), delimiter))
+        else:
+            name, value = line.split("=", 1)
+            found[name] = value
+    return found
+
+
+def test_dedicated_inputs_keep_spaces_and_the_outputs_say_what_happened(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake_github.add_milestone(REPO, "Release 2.0")
+    fake_github.create_issue(REPO, "Test plan", "## Parsing\n- [ ] first\n- [ ] second\n")
+
+    done = run_step(
+        fake_github,
+        tmp_path,
+        script="generate",
+        master_issue="1",
+        label="qa,needs review",
+        milestone="Release 2.0",
+        assignee="octocat",
+        title_template="[QA] {section} › {text}",
+    )
+
+    assert done.returncode == 0, done.stderr
+    issue = fake_github.issue(REPO, 2)
+    assert issue["title"] == "[QA] Parsing › first"
+    assert [label["name"] for label in issue["labels"]] == ["qa", "needs review"]
+    assert issue["milestone"]["title"] == "Release 2.0"
+    assert [a["login"] for a in issue["assignees"]] == ["octocat"]
+    found = outputs(tmp_path)
+    assert (found["created"], found["out-of-sync"]) == ("2", "true")
+    summary = json.loads(found["json"])
+    assert (summary["created"], summary["master_issue"], summary["repo"]) == (2, 1, REPO)
+
+
+@pytest.mark.parametrize(
+    "args",
+    ['--milestone "Release 2.0" --label qa', "--milestone 'Release 2.0' --label=qa"],
+)
+def test_args_are_split_with_shell_quoting(
+    fake_github: FakeGitHub, tmp_path: Path, args: str
+) -> None:
+    fake_github.add_milestone(REPO, "Release 2.0")
+    fake_github.create_issue(REPO, "Test plan", "- [ ] first\n")
+
+    done = run_step(fake_github, tmp_path, script="generate", master_issue="1", args=args)
+
+    assert done.returncode == 0, done.stderr
+    issue = fake_github.issue(REPO, 2)
+    assert issue["milestone"]["title"] == "Release 2.0"
+    assert [label["name"] for label in issue["labels"]] == ["qa"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "error"),
+    [
+        ({"args": '--milestone "Release 2.0'}, "input 'args' has an unclosed quote: "),
+        ({"check": "yes"}, "input 'check' must be true or false, not 'yes'"),
+        ({"sub_issues": "maybe"}, "input 'sub-issues' must be true or false, not 'maybe'"),
+    ],
+)
+def test_bad_inputs_are_one_error_annotation(
+    fake_github: FakeGitHub, tmp_path: Path, inputs: dict[str, str], error: str
+) -> None:
+    done = run_step(fake_github, tmp_path, master_issue="1", **inputs)
+
+    assert done.returncode == 2
+    assert done.stdout.startswith(f"::error::{error}") and done.stdout.count("\n") == 1
+    assert fake_github.requests == []
+
+
+def test_check_input_fails_the_step_when_out_of_sync(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed(fake_github, tmp_path, "issue")
+
+    done = run_step(fake_github, tmp_path, master_issue="1", check="true")
+
+    assert done.returncode == 1, done.stderr
+    assert "error: the checklist is out of sync with GitHub" in done.stderr
+    assert outputs(tmp_path)["out-of-sync"] == "true"
+    assert fake_github.issue(REPO, 1)["body"] == render(PLAN, "issue")  # nothing written
+
+
+def test_warnings_are_annotations_on_the_plan_line(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    seed(fake_github, tmp_path, "file")
+    fake_github.delete_issue(REPO, 4)
+
+    result = run_action(fake_github, tmp_path, "file", "issues-closed", "issues")
+
+    assert result.exit_code == 1, result.output
+    assert (
+        "::warning file=PLAN.md,line=5::line 5 'item 4': issue #4 not found (deleted, or no "
+        "access); line left unchanged\n"
+    ) in result.stderr
+    assert "\nwarning: " not in result.stderr

@@ -9,14 +9,10 @@ import functools
 import importlib
 import importlib.util
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
 import time
 import types
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,36 +88,7 @@ def test_keeps_connections_alive_with_exact_content_length(fake_github):
         assert len(fake_github._connections) == 1
 
 
-def test_command_line_prints_exports_and_serves_until_interrupted():
-    root = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_github", "--port", "0", "--quiet"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
-    try:
-        exports = {}
-        assert process.stdout is not None
-        for line in process.stdout:
-            if match := re.match(r"export (\w+)=(\S+)", line):
-                exports[match[1]] = match[2]
-            if "Ctrl-C" in line:
-                break
-        assert exports["GITHUB_REPOSITORY"] == REPO
-        response = requests.get(
-            exports["GITHUB_API_URL"] + "/repos/octo/plan",
-            headers={"Authorization": f"Bearer {exports['GITHUB_TOKEN']}"},
-            timeout=5,
-        )
-        assert response.json()["full_name"] == REPO
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+# the command line (`python -m tests.fake_github`): tests/test_fake_cli.py
 
 
 # --------------------------------------------------------------------------- listing

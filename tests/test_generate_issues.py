@@ -264,7 +264,7 @@ def test_fresh_plan_creates_master_issues_and_links(cli: Cli) -> None:
     for issue in created:
         assert f"created #{issue['number']} {issue['title']!r} for line" in stderr
     assert re.fullmatch(
-        r"6 items: 6 created, 0 adopted, 0 checked, 0 unchecked, 0 skipped, 0 warnings; "
+        r"6 items: 6 created, 0 adopted, 0 skipped, 0 warnings; "
         r"\d+ API requests, rate limit left \d+",
         summary_line(result),
     )
@@ -283,12 +283,21 @@ def test_json_summary_on_stdout(cli: Cli) -> None:
         "adopted",
         "checked",
         "unchecked",
+        "annotated",
         "skipped",
         "warnings",
         "requests",
         "rate_limit_remaining",
+        "repo",
+        "master_issue",
+        "dry_run",
+        "out_of_sync",
+        "error",
+        "exit_code",
         "changes",
     ]
+    assert (payload["repo"], payload["master_issue"], payload["dry_run"]) == (REPO, 1, False)
+    assert (payload["out_of_sync"], payload["error"], payload["exit_code"]) == (True, None, 0)
     assert payload["items"] == 6
     assert payload["created"] == 1 + len(PLAN_ITEMS)  # the master issue counts as created
     assert payload["adopted"] == payload["skipped"] == payload["warnings"] == 0
@@ -1038,12 +1047,15 @@ def test_dry_run_offline_without_a_token(cli: Cli) -> None:
     ) in err
     assert "would create the master checklist issue and bind the plan to it\n" in err
     assert "duplicate check skipped: no token, so existing issues were not read\n" in err
-    assert "--- a/plan.md\n+++ b/plan.md\n" in err
-    assert "+<!-- checklist-sync: https://github.com/OWNER/REPO/issues/? -->\n" in err
-    assert "-- [ ] parses date-named directories\n" in err
+    # the diff is data: stdout (so `--dry-run > plan.diff` works), the messages stderr
+    out = result.stdout
+    assert out.startswith("--- a/plan.md\n+++ b/plan.md\n")
+    assert "+<!-- checklist-sync: https://github.com/OWNER/REPO/issues/? -->\n" in out
+    assert "-- [ ] parses date-named directories\n" in out
     assert (
         "+- [ ] parses date-named directories ([#?](https://github.com/OWNER/REPO/issues/?))\n"
-    ) in err
+    ) in out
+    assert "@@" not in err
     assert "5 issues to create: about 4s at one write every 1s\n" in err
 
 
@@ -1075,7 +1087,7 @@ def test_dry_run_in_issue_mode(cli: Cli) -> None:
     result = cli("--master-issue", number, "--dry-run")
     assert result.exit_code == 0, result.output
     assert writes(cli.fake) == []
-    assert "+- [ ] one (#?)\n+- [ ] two (#?)\n" in result.stderr
+    assert "+- [ ] one (#?)\n+- [ ] two (#?)\n" in result.stdout
     assert "2 issues to create: about 0s at one write every 0s\n" in result.stderr
 
 
@@ -1118,7 +1130,7 @@ def test_sub_issue_limit_is_a_warning(cli: Cli) -> None:
         "refused it (422 Validation Failed: Parent issue may have at most 100 sub-issues)\n"
     ) in result.stderr
     assert "101 created" not in summary_line(result)  # the master counts too
-    assert "102 created" in summary_line(result) and "1 warnings" in summary_line(result)
+    assert "102 created" in summary_line(result) and "1 warning;" in summary_line(result)
     assert_invariants(cli.fake, plan, text)
 
 
@@ -1433,8 +1445,10 @@ def test_quiet_shows_errors_only(cli: Cli) -> None:
     cli.fake.inject("status", method="POST", path=r"/issues$", nth=1, times=3)
     result = cli(plan, "-q", "--json")
     assert result.exit_code == 1
-    # a skip is not an error (report.py's choice): only the error line, the rest in --json
+    # -q shows errors and warnings (a skip is one): they set the exit status
     assert result.stderr == (
+        "skipped: line 26: '[Test] a new item' matches several issues (#7, #8) by title; link "
+        "the right one in the checklist by hand\n"
         "error: creating issue '[Test] another item': GitHub kept failing (502 Bad Gateway); "
         "rerun later\n"
     )

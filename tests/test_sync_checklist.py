@@ -64,12 +64,18 @@ def errors(result: Result) -> str:
 
 
 def summary(
-    fake: FakeGitHub, items: int, checked: int = 0, unchecked: int = 0, warnings: int = 0
+    fake: FakeGitHub,
+    items: int,
+    checked: int = 0,
+    unchecked: int = 0,
+    warnings: int = 0,
+    annotated: int = 0,
 ) -> str:
-    """The summary line's start, with the request count the fake saw."""
+    """The summary line's start, with the request count the fake saw: sync's own counts."""
     return (
-        f"{items} items: 0 created, 0 adopted, {checked} checked, {unchecked} unchecked, "
-        f"0 skipped, {warnings} warnings; {len(fake.requests)} API requests, rate limit left "
+        f"{items} items: {checked} checked, {unchecked} unchecked, {annotated} annotated, "
+        f"{warnings} warning{'' if warnings == 1 else 's'}; {len(fake.requests)} API requests, "
+        "rate limit left "
     )
 
 
@@ -308,7 +314,9 @@ def test_every_issue_state_and_every_other_byte(checklist: Checklist) -> None:
         *checklist.updated(),
     ]
     assert lines(result)[:-1] == expected_lines
-    assert lines(result)[-1].startswith(summary(checklist.fake, 12, checked=3, unchecked=2))
+    assert lines(result)[-1].startswith(
+        summary(checklist.fake, 12, checked=3, unchecked=2, annotated=3)
+    )
     # one state query, the master re-read just before its one write
     assert graphql_calls(checklist.fake) == 1
     assert writes(checklist.fake) == [("PATCH", f"/repos/{REPO}/issues/{checklist.master}")]
@@ -530,8 +538,9 @@ def test_check_in_sync_exits_0_without_writing(checklist: Checklist) -> None:
     result = checklist.sync("--check")
 
     assert result.exit_code == 0, result.output
-    assert lines(result) == [lines(result)[-1]]
+    assert lines(result)[:-1] == ["--check: the checklist is in sync with GitHub; nothing written"]
     assert lines(result)[-1].startswith(summary(checklist.fake, 2))
+    assert result.stdout == ""
     assert writes(checklist.fake) == []
 
 
@@ -572,9 +581,9 @@ def test_check_out_of_sync_prints_the_diff_and_exits_1(checklist: Checklist) -> 
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
         f"checked line {first} 'a' (#1)",
-        *expected_diff(checklist, old, new),
         "error: the checklist is out of sync with GitHub (see the diff above)",
     ]
+    assert result.stdout.splitlines() == expected_diff(checklist, old, new)  # data: stdout
     assert writes(checklist.fake) == []
     assert checklist.documents() == before
 
@@ -593,8 +602,8 @@ def test_dry_run_prints_the_diff_and_writes_nothing(checklist: Checklist) -> Non
     assert lines(result)[:-1] == [
         f"checked line {first} 'a' (#1)",
         f"unchecked line {first + 1} 'b' (#2)",
-        *expected_diff(checklist, old, new),
     ]
+    assert result.stdout.splitlines() == expected_diff(checklist, old, new)
     assert lines(result)[-1].startswith(summary(checklist.fake, 2, checked=1, unchecked=1))
     assert writes(checklist.fake) == []
     assert checklist.documents() == before
@@ -621,16 +630,24 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
         "adopted": 0,
         "checked": 2,
         "unchecked": 0,
+        "annotated": 1,
         "skipped": 0,
         "warnings": 1,
         "requests": len(checklist.fake.requests),
         "rate_limit_remaining": payload["rate_limit_remaining"],
+        "repo": REPO,
+        "master_issue": checklist.master,
+        "dry_run": False,
+        "out_of_sync": True,
+        "error": None,
+        "exit_code": 1,
         "changes": [
             {
                 "action": "checked",
                 "message": f"checked line {first} 'a' (#1, PR #{pr})",
                 "line": first,
                 "issue": 1,
+                "pr": pr,
                 "repo": REPO,
             },
             {
@@ -638,6 +655,7 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
                 "message": f"annotated line {first + 1} 'b' (#2, duplicate)",
                 "line": first + 1,
                 "issue": 2,
+                "pr": None,
                 "repo": REPO,
             },
             {
@@ -645,12 +663,16 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
                 "message": f"checked line {first + 3} 'd' ({OTHER}#1)",
                 "line": first + 3,
                 "issue": 1,
+                "pr": None,
                 "repo": OTHER,
             },
             {
                 "action": "warning",
                 "message": f"line {first + 2} 'c': issue #3 not found (deleted, or no access); "
                 "line left unchanged",
+                "line": first + 2,
+                "issue": 3,
+                "pr": None,
             },
         ],
     }
@@ -702,16 +724,19 @@ def test_quiet_shows_errors_only(checklist: Checklist) -> None:
 
     check = checklist.sync("-q", "--check")
     assert check.exit_code == 1
-    # the diff --check was asked for and the verdict; no progress lines, warnings or summary
-    assert lines(check) == [
-        *expected_diff(checklist, old, new),
-        "error: the checklist is out of sync with GitHub (see the diff above)",
+    # the diff --check was asked for (stdout), the warning and the verdict; no progress lines
+    # or summary
+    warning = f"warning: line {3 if checklist.mode == 'file' else 2} 'b': issue #2 not found"
+    assert check.stdout.splitlines() == expected_diff(checklist, old, new)
+    assert [line[: len(warning)] for line in lines(check)] == [
+        warning,
+        "error: the checklist is out of sync with GitHub (see the diff above)"[: len(warning)],
     ]
 
-    # -q keeps the warning itself out, but says in one line why the exit status is 1
+    # -q keeps the warning: it is why the exit status is 1
     result = checklist.sync("-q")
     assert result.exit_code == 1
-    assert result.output == "0 skipped, 1 warnings: rerun without -q for details\n"
+    assert result.stderr.startswith(warning) and len(lines(result)) == 1
     assert checklist.documents() == checklist.expected(new)
 
 
