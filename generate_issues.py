@@ -545,31 +545,9 @@ def link_items(
                 )
                 continue
             if found:
-                issue = found[0]
-                taken.add(issue["number"])
-                if how == "title" and not run.dry_run:
-                    try:
-                        adopt_comment(run, issue, master)
-                    except Rejected as exc:
-                        # a locked issue (lock bots lock old ones) takes no comment: the
-                        # link in the checklist still points there, so adopting it stands
-                        reporter.warn(
-                            f"line {line}: no comment linking #{issue['number']} to the "
-                            f"checklist: {exc.format_message()}; link it by hand if wanted",
-                            line=line,
-                            issue=issue["number"],
-                        )
-                if run.sub_issues and not run.dry_run:
-                    attach_sub_issue(run, master, issue, line)
-                verb = "would adopt" if run.dry_run else "adopted"
-                reporter.change(
-                    "adopted",
-                    f"{verb} #{issue['number']} {quoted(cand.title)} for line {line} (by {how})",
-                    line=line,
-                    issue=issue["number"],
-                    url=issue["html_url"],
-                )
-                on_link(cand, _item_ref(issue))
+                taken.add(found[0]["number"])
+                adopt(run, cand, found[0], how, master)
+                on_link(cand, _item_ref(found[0]))
                 continue
             if run.dry_run:
                 reporter.change(
@@ -599,6 +577,33 @@ def link_items(
                 title=cand.title,
             )
             on_link(cand, _item_ref(issue))
+
+
+def adopt(run: Run, cand: Candidate, issue: dict[str, Any], how: str, master: int) -> None:
+    """Take an existing issue for an item: linked back to the checklist, and said."""
+    line = cand.item.line_no
+    if how == "title" and not run.dry_run:
+        try:
+            adopt_comment(run, issue, master)
+        except Rejected as exc:
+            # a locked issue (lock bots lock old ones) takes no comment: the link in the
+            # checklist still points there, so adopting it stands
+            run.reporter.warn(
+                f"line {line}: no comment linking #{issue['number']} to the checklist: "
+                f"{exc.format_message()}; link it by hand if wanted",
+                line=line,
+                issue=issue["number"],
+            )
+    if run.sub_issues and not run.dry_run:
+        attach_sub_issue(run, master, issue, line)
+    verb = "would adopt" if run.dry_run else "adopted"
+    run.reporter.change(
+        "adopted",
+        f"{verb} #{issue['number']} {quoted(cand.title)} for line {line} (by {how})",
+        line=line,
+        issue=issue["number"],
+        url=issue["html_url"],
+    )
 
 
 def report_twins(reporter: Reporter, index: RepoIndex, master: int, pending: set[str]) -> None:

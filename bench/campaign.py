@@ -1,5 +1,6 @@
 """The reliability campaign at any size, with its figures: state-machine steps, runs, faults
-injected and fired by kind, kills, and invariant violations (which must stay 0).
+injected and fired by kind, kills, outsiders' lookalike issues, edits made during a pacing
+pause, and invariant violations (which must stay 0).
 
 Run `python bench/campaign.py [--examples 500] [--steps 50] [--kills 200] [--explore]`; the
 test suite runs the same campaign smaller (tests/test_reliability.py). Exit status 1 when an

@@ -628,6 +628,7 @@ class FakeGitHub(_GitHubApps):
         self._comments: dict[int, _Comment] = {}
         self._events: dict[int, _Event] = {}
         self._tokens: dict[str, tuple[_User, str]] = {}
+        self._outsiders: set[str] = set()  # logins of token users who are no collaborators
         self._buckets: dict[str, dict[str, int]] = {}
         self.default_user = self._user(user)
         self.add_token(self.token, "write")
@@ -704,10 +705,19 @@ class FakeGitHub(_GitHubApps):
         with self._lock:
             return self._j_user(self._user(login))
 
-    def add_token(self, token: str, permission: str = "write", *, user: str | None = None) -> None:
+    def add_token(
+        self,
+        token: str,
+        permission: str = "write",
+        *,
+        user: str | None = None,
+        collaborator: bool = True,
+    ) -> None:
         """A token of `user` (default: the default user). A login ending in `[bot]` makes an
         integration's token (an App's, or a workflow's GITHUB_TOKEN): its user is a Bot, GET /user
-        refuses it, and its issues carry author_association NONE, as on GitHub.
+        refuses it, and its issues carry author_association NONE, as on GitHub. `collaborator`
+        False: a user who may open issues (a public repository) but is no collaborator, so
+        their issues say NONE too.
         """
         if permission not in ("read", "write", "admin"):
             raise ValueError(f"permission must be read, write or admin, not {permission!r}")
@@ -715,6 +725,8 @@ class FakeGitHub(_GitHubApps):
             kind = "Bot" if user and user.endswith("[bot]") else "User"
             owner = self._user(user, kind=kind) if user else self.default_user
             self._tokens[token] = (owner, permission)
+            if not collaborator:
+                self._outsiders.add(owner.login.lower())
 
     def add_label(
         self, repo: str, name: str, color: str = "ededed", description: str | None = None
@@ -1724,7 +1736,9 @@ class FakeGitHub(_GitHubApps):
     def _association(self, user: _User, repo: _Repo) -> str:
         if user is repo.owner:
             return "OWNER"
-        if user.kind != "Bot" and any(owner is user for owner, _ in self._tokens.values()):
+        if user.kind == "Bot" or user.login.lower() in self._outsiders:
+            return "NONE"
+        if any(owner is user for owner, _ in self._tokens.values()):
             return "COLLABORATOR"
         return "NONE"
 

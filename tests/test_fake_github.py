@@ -476,6 +476,44 @@ def test_read_token_reads_but_gets_403_on_writes(fake_github):
     assert len(fake_github.issues(REPO)) == 1
 
 
+def test_author_association_and_token_users(fake_github):
+    fake_github.add_token("ghs_app_token", "write", user="checklist-app[bot]")
+    fake_github.add_token("ghp_contractor", "write", user="contractor", collaborator=False)
+    assert call(fake_github, "GET", "/user").json()["login"] == "octocat"
+    assert call(fake_github, "GET", "/user", token="ghp_contractor").json()["login"] == (
+        "contractor"
+    )
+    refused = call(fake_github, "GET", "/user", token="ghs_app_token")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Resource not accessible by integration"
+    fake_github.create_issue(REPO, "by an outsider", user="mallory")
+    for token in (None, "ghs_app_token", "ghp_contractor"):
+        call(fake_github, "POST", f"/repos/{REPO}/issues", token=token, json={"title": "t"})
+    listed = call(fake_github, "GET", f"/repos/{REPO}/issues").json()
+    assert [(i["user"]["login"], i["user"]["type"], i["author_association"]) for i in listed] == [
+        ("contractor", "User", "NONE"),
+        ("checklist-app[bot]", "Bot", "NONE"),
+        ("octocat", "User", "COLLABORATOR"),
+        ("mallory", "User", "NONE"),
+    ]
+
+
+def test_a_locked_issue_takes_comments_from_collaborators_only(fake_github):
+    fake_github.add_token("ghs_app_token", "write", user="github-actions[bot]")
+    number = fake_github.create_issue(REPO, "Old")["number"]
+    fake_github.lock_issue(REPO, number)
+    issue = call(fake_github, "GET", f"/repos/{REPO}/issues/{number}").json()
+    assert (issue["locked"], issue["active_lock_reason"]) == (True, "resolved")
+    path = f"/repos/{REPO}/issues/{number}/comments"
+    refused = call(fake_github, "POST", path, token="ghs_app_token", json={"body": "hi"})
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Unable to create comment because issue is locked."
+    assert call(fake_github, "POST", path, json={"body": "hi"}).status_code == 201
+    fake_github.lock_issue(REPO, number, None)
+    assert call(fake_github, "POST", path, token="ghs_app_token", json={"body": "hi"}).ok
+    assert len(fake_github.comments(REPO, number)) == 2
+
+
 def test_unknown_repo_issue_and_route_get_github_404(fake_github, github_client):
     with pytest.raises(UnknownObjectException):
         github_client.get_repo("octo/missing")

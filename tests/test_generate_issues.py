@@ -1692,15 +1692,16 @@ def test_two_outsider_twins_do_not_block_an_item(cli: Cli) -> None:
     assert all(item.issue for item in cp.parse_checklist(read(plan)) if not item.checked)
 
 
-@pytest.mark.parametrize("login", ["github-actions[bot]", "checklist-app[bot]"])
-def test_the_tools_own_issues_stay_adoptable_with_an_integration_token(
+@pytest.mark.parametrize("login", ["github-actions[bot]", "checklist-app[bot]", "contractor"])
+def test_the_tools_own_issues_stay_adoptable_with_every_kind_of_token(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, login: str
 ) -> None:
-    """An integration's token cannot read /user and its issues say author_association NONE:
-    a rerun after a crash still adopts what the crashed run created, for one extra request.
+    """An integration's token cannot read /user, and its issues (like those of a personal
+    token's user who is no collaborator) say author_association NONE: a rerun after a crash
+    still adopts what the crashed run created, for one extra request.
     """
     fake = cli.fake
-    fake.add_token("ghs_integration_token_0123456789", "write", user=login)
+    fake.add_token("ghs_integration_token_0123456789", "write", user=login, collaborator=False)
     cli.secrets.add("ghs_integration_token_0123456789")
     env = cli.env(GITHUB_TOKEN="ghs_integration_token_0123456789")
     plan = write_plan()
