@@ -627,6 +627,25 @@ def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> dict[st
         raise
 
 
+def change_words(old: cp.ChecklistItem, new: cp.ChecklistItem, repo: str) -> str:
+    """What a change line says in its parentheses: for a box that flips, why, in words
+    (`#14 is open`, `#3 closed by PR #9`); for annotations only, the references."""
+    assert new.issue is not None
+    issue = short_ref(new.issue, repo)
+    if new.checked and not old.checked:
+        return (
+            f"{issue} closed by PR {short_ref(new.pr, repo)}"
+            if new.pr
+            else (f"{issue} closed as completed")
+        )
+    if old.checked and not new.checked:
+        if new.note == cp.NOTE_DUPLICATE:
+            return f"{issue} closed as a duplicate"
+        return f"{issue} closed as not planned" if new.note else f"{issue} is open"
+    refs = issue + (f", PR {short_ref(new.pr, repo)}" if new.pr else "")
+    return refs + (f", {new.note}" if new.note else "")
+
+
 def report_edits(
     reporter: Reporter,
     old_items: list[cp.ChecklistItem],
@@ -639,29 +658,17 @@ def report_edits(
     for edit in edits:
         old, new = before[edit.line_no], after[edit.line_no]
         assert new.issue is not None
-        refs = short_ref(new.issue, repo)
-        if new.pr:
-            refs += f", PR {short_ref(new.pr, repo)}"
-        if new.note:
-            refs += f", {new.note}"
         data = {
             "line": edit.line_no,
             "issue": new.issue.number,
             "repo": new.issue.resolve(repo),
             "pr": new.pr.number if new.pr else None,
         }
-        if new.checked and not old.checked:
-            reporter.change(
-                "checked", f"checked line {edit.line_no} {quoted(new.text)} ({refs})", **data
-            )
-        elif old.checked and not new.checked:
-            reporter.change(
-                "unchecked", f"unchecked line {edit.line_no} {quoted(new.text)} ({refs})", **data
-            )
-        else:
-            reporter.change(
-                "annotated", f"annotated line {edit.line_no} {quoted(new.text)} ({refs})", **data
-            )
+        kind = "annotated"
+        if new.checked != old.checked:
+            kind = "checked" if new.checked else "unchecked"
+        words = change_words(old, new, repo)
+        reporter.change(kind, f"{kind} line {edit.line_no} {quoted(new.text)} ({words})", **data)
 
 
 def short_ref(ref: cp.IssueRef, repo: str) -> str:

@@ -722,7 +722,9 @@ def test_status_page_in_a_browser(start: Callable[..., Server], fake: Fake, tmp_
             issue_card.get_by_role("button", name="Sync now").click()
             expect(page.locator("h1")).to_contain_text(f"Sync #3 of issue #{master}")
             expect(page.locator("body")).to_contain_text("state done", timeout=10_000)
-            expect(page.locator("pre")).to_contain_text(f"checked line 1 'alpha' (#{alpha})")
+            expect(page.locator("pre")).to_contain_text(
+                f"checked line 1 'alpha' (#{alpha} closed as completed)"
+            )
             page.get_by_text("all checklists").click()
             expect(page.locator("section#c1")).to_contain_text("1 of 2 done")
             expect(page.locator("section#c1")).to_contain_text("trigger manual")

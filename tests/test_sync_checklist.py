@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+import checklist_parser as cp
 import checklist_source as cs
 import generate_issues
 import github_api
@@ -203,7 +204,7 @@ def test_generated_plan_ticks_item_closed_by_merged_pr(
     assert result.exit_code == 0, result.output
     assert (
         lines(result)[0]
-        == f"checked line {3 if mode == 'issue' else 4} 'parses dates' (#2, PR #{pr})"
+        == f"checked line {3 if mode == 'issue' else 4} 'parses dates' (#2 closed by PR #{pr})"
     )
 
     file_line = (
@@ -303,14 +304,14 @@ def test_every_issue_state_and_every_other_byte(checklist: Checklist) -> None:
     assert checklist.documents() == checklist.expected(AFTER)
     text = checklist.expected(AFTER)[0]
     expected_lines = [
-        f"checked line {line_of(text, '- [x] a')} 'a' (#1, PR #12)",
-        f"checked line {line_of(text, '- [x] b')} 'b' (#2)",
-        f"checked line {line_of(text, '- [x] c')} 'c' (#3)",
+        f"checked line {line_of(text, '- [x] a')} 'a' (#1 closed by PR #12)",
+        f"checked line {line_of(text, '- [x] b')} 'b' (#2 closed as completed)",
+        f"checked line {line_of(text, '- [x] c')} 'c' (#3 closed as completed)",
         f"annotated line {line_of(text, '  - [ ] d')} 'd' (#4, not planned)",
         f"annotated line {line_of(text, '* [ ] e')} 'e' (#5, duplicate)",
-        f"unchecked line {line_of(text, '- [ ] f')} 'f' (#6)",
+        f"unchecked line {line_of(text, '- [ ] f')} 'f' (#6 is open)",
         f"annotated line {line_of(text, '- [ ] g')} 'g' (#7)",
-        f"unchecked line {line_of(text, '- [ ] h')} 'h' (#8)",
+        f"unchecked line {line_of(text, '- [ ] h')} 'h' (#8 is open)",
         *checklist.updated(),
     ]
     assert lines(result)[:-1] == expected_lines
@@ -360,7 +361,7 @@ def test_deleted_and_transferred_issues_warn_and_keep_their_lines(checklist: Che
     assert checklist.documents() == checklist.expected(template.replace("- [ ] kept", "- [x] kept"))
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
-        f"checked line {first} 'kept' (#1)",
+        f"checked line {first} 'kept' (#1 closed as completed)",
         f"warning: line {first + 1} 'gone': issue #2 not found (deleted, or no access); "
         "line left unchanged",
         f"warning: line {first + 2} 'moved': issue #3 was transferred to {OTHER}#1; link the "
@@ -395,7 +396,7 @@ def test_cross_repository_links_read_their_own_repository(checklist: Checklist) 
     )
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:2] == [
-        f"checked line {first} 'same number elsewhere' ({OTHER}#1, PR {OTHER}#{pr})",
+        f"checked line {first} 'same number elsewhere' ({OTHER}#1 closed by PR {OTHER}#{pr})",
         f"annotated line {first + 1} 'by URL' ({OTHER}#2, not planned)",
     ]
     query = next(r.body["query"] for r in fake.requests if r.path == "/graphql")
@@ -521,7 +522,7 @@ def test_file_without_binding_syncs_the_file_only(fake_github: FakeGitHub, tmp_p
     assert plan.read_text() == f"- [x] a ([#1]({HTML}/{REPO}/issues/1))\n"
     assert lines(result)[:3] == [
         "no master issue is bound to PLAN.md: syncing the file only",
-        "checked line 1 'a' (#1)",
+        "checked line 1 'a' (#1 closed as completed)",
         "updated PLAN.md",
     ]
     assert writes(fake_github) == []
@@ -580,7 +581,7 @@ def test_check_out_of_sync_prints_the_diff_and_exits_1(checklist: Checklist) -> 
     assert result.exit_code == 1, result.output
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
-        f"checked line {first} 'a' (#1)",
+        f"checked line {first} 'a' (#1 closed as completed)",
         "error: the checklist is out of sync with GitHub (see the diff above)",
     ]
     assert result.stdout.splitlines() == expected_diff(checklist, old, new)  # data: stdout
@@ -600,8 +601,8 @@ def test_dry_run_prints_the_diff_and_writes_nothing(checklist: Checklist) -> Non
     assert result.exit_code == 0, result.output
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
-        f"checked line {first} 'a' (#1)",
-        f"unchecked line {first + 1} 'b' (#2)",
+        f"checked line {first} 'a' (#1 closed as completed)",
+        f"unchecked line {first + 1} 'b' (#2 is open)",
     ]
     assert result.stdout.splitlines() == expected_diff(checklist, old, new)
     assert lines(result)[-1].startswith(summary(checklist.fake, 2, checked=1, unchecked=1))
@@ -644,7 +645,7 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
         "changes": [
             {
                 "action": "checked",
-                "message": f"checked line {first} 'a' (#1, PR #{pr})",
+                "message": f"checked line {first} 'a' (#1 closed by PR #{pr})",
                 "line": first,
                 "issue": 1,
                 "pr": pr,
@@ -660,7 +661,7 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
             },
             {
                 "action": "checked",
-                "message": f"checked line {first + 3} 'd' ({OTHER}#1)",
+                "message": f"checked line {first + 3} 'd' ({OTHER}#1 closed as completed)",
                 "line": first + 3,
                 "issue": 1,
                 "pr": None,
@@ -1185,3 +1186,42 @@ def test_messages_cap_long_item_texts(checklist: Checklist) -> None:
     checked = [line for line in lines(result) if line.startswith("checked line")]
     assert len(checked) == 30
     assert all(len(line) < 150 and "xxxx…'" in line for line in checked), checked[0]
+
+
+def _item(checked: bool, pr: int | None = None, note: str | None = None) -> cp.ChecklistItem:
+    return cp.ChecklistItem(
+        line_no=1,
+        checked=checked,
+        text="t",
+        indent=0,
+        depth=0,
+        parent=None,
+        section=(),
+        issue=cp.IssueRef(14),
+        pr=cp.IssueRef(pr) if pr else None,
+        note=note,
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        pytest.param(_item(False), _item(True, pr=9), "#14 closed by PR #9", id="ticked-by-pr"),
+        pytest.param(_item(False), _item(True), "#14 closed as completed", id="ticked-no-pr"),
+        pytest.param(_item(True), _item(False), "#14 is open", id="unticked-open"),
+        pytest.param(
+            _item(True), _item(False, note="not planned"), "#14 closed as not planned", id="np"
+        ),
+        pytest.param(
+            _item(True), _item(False, note="duplicate"), "#14 closed as a duplicate", id="dup"
+        ),
+        pytest.param(
+            _item(False), _item(False, note="not planned"), "#14, not planned", id="annotated"
+        ),
+        pytest.param(_item(True), _item(True, pr=9), "#14, PR #9", id="pr-added"),
+    ],
+)
+def test_a_change_line_says_why_a_box_changed(
+    old: cp.ChecklistItem, new: cp.ChecklistItem, words: str
+) -> None:
+    assert sync_checklist.change_words(old, new, "octo/plan") == words
