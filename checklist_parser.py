@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 # ---------------------------------------------------------------------------
 # Data model
@@ -69,6 +70,7 @@ class Document:
     binding: str | None  # URL from `<!-- checklist-sync: URL -->`
     binding_line: int | None
     newline: str  # the first line ending, used for inserted lines
+    front_matter_end: int = 0  # line of the front matter's closing `---`, 0 when there is none
 
 
 _UNSET: object = object()
@@ -112,6 +114,40 @@ def split_lines(text: str) -> tuple[list[str], list[str]]:
 def first_newline(text: str) -> str:
     match = _NEWLINE_RE.search(text)
     return match.group(0) if match else "\n"
+
+
+# ---------------------------------------------------------------------------
+# Front matter: YAML between a `---` on the first line and the next `---` (or `...`) line, as
+# Jekyll and GitHub's file view read it. GitHub shows it as a table, never as Markdown: no
+# items, no headings, no binding there.
+
+_FRONT_OPEN_RE = re.compile(r"\ufeff?---[ \t]*\Z")
+_FRONT_CLOSE_RE = re.compile(r"(?:---|\.\.\.)[ \t]*\Z")
+
+
+def _front_matter_lines(lines: list[str]) -> int:
+    """How many of the first lines are front matter (its closing line included); 0 for none."""
+    if not lines or _FRONT_OPEN_RE.match(lines[0]) is None:
+        return 0
+    for index in range(1, len(lines)):
+        if _FRONT_CLOSE_RE.match(lines[index]):
+            return index + 1
+    return 0  # never closed: the `---` is a thematic break
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter with its closing line's ending, the rest); ("", text) when there is none.
+
+    A byte order mark stays with the front matter, as it stays on the first line.
+    """
+    if not text.startswith(("---", "\ufeff---")):
+        return "", text  # the usual plan, without splitting it into lines
+    lines = _lines_with_ends(text)
+    count = _front_matter_lines([line.rstrip("\r\n") for line in lines])
+    if count == 0:
+        return "", text
+    cut = sum(len(line) for line in lines[:count])
+    return text[:cut], text[cut:]
 
 
 # ---------------------------------------------------------------------------
@@ -314,7 +350,8 @@ def parse_document(text: str) -> Document:
         headings.append((level, title))
         return tuple(h[1] for h in headings)
 
-    for line_index, line in enumerate(lines):
+    front_lines = _front_matter_lines(lines)
+    for line_index, line in enumerate(islice(lines, front_lines, None), front_lines):
         bom = 1 if line_index == 0 and line.startswith("\ufeff") else 0
         if bom:
             line = line[1:]  # GitHub ignores a byte order mark; offsets below add it back
@@ -579,7 +616,7 @@ def parse_document(text: str) -> Document:
             stack[-1].has_child = True
             stack.append(para)
 
-    return Document(items, binding, binding_line, first_newline(text))
+    return Document(items, binding, binding_line, first_newline(text), front_lines)
 
 
 def parse_checklist(text: str) -> list[ChecklistItem]:
@@ -837,9 +874,16 @@ def binding_line_text(url: str) -> str:
 
 
 def set_binding(text: str, url: str) -> str:
-    """Write (or replace) the file's binding comment; a new one goes on the first line."""
+    """Write (or replace) the file's binding comment; a new one goes on the first line, or on
+    the line right after the front matter (above it, GitHub would no longer see front matter).
+    """
     doc = parse_document(text)
     bom = "\ufeff" if text.startswith("\ufeff") else ""
+    if doc.binding_line is None and doc.front_matter_end:
+        front, rest = split_front_matter(text)
+        if front.endswith(("\n", "\r")):
+            return front + binding_line_text(url) + doc.newline + rest
+        return front + doc.newline + binding_line_text(url)  # the front matter ends the file
     if doc.binding_line is None:
         return bom + binding_line_text(url) + doc.newline + text[len(bom) :]
     lines = _lines_with_ends(text)
@@ -859,5 +903,8 @@ def strip_binding(text: str) -> str:
     lines = _lines_with_ends(text)
     index = doc.binding_line - 1
     bom = "\ufeff" if index == 0 and text.startswith("\ufeff") else ""
-    del lines[index]
+    removed = lines.pop(index)
+    if index == len(lines) and index == doc.front_matter_end and removed == removed.rstrip("\r\n"):
+        # set_binding gave front matter that ended the file a line ending: it goes too
+        lines[-1] = lines[-1].rstrip("\r\n")
     return bom + "".join(lines)

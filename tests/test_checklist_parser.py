@@ -797,6 +797,70 @@ def test_binding_write_and_strip(text: str, written: str, stripped: str) -> None
 
 
 # ---------------------------------------------------------------------------
+# Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
+
+FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "end", "items", "section"),
+    [
+        pytest.param(f"{FRONT}- [ ] a\n", 4, [5], (), id="plain"),
+        pytest.param("---\n- [ ] in yaml\n---\n- [ ] a\n", 3, [4], (), id="item-in-yaml"),
+        # without the front matter rule `title: x` + `---` would be a heading over the items
+        pytest.param("---\ntitle: x\n---\n- [ ] a\n", 3, [4], (), id="no-setext-heading"),
+        pytest.param("---\n---\n- [ ] a", 2, [3], (), id="empty"),
+        pytest.param("---  \na: 1\n...\n- [ ] a", 3, [4], (), id="dots-close"),
+        pytest.param("\ufeff---\r\na: 1\r\n---\r\n- [ ] a\r\n", 3, [4], (), id="bom-crlf"),
+        pytest.param("---\n- [ ] a\n", 0, [2], (), id="never-closed"),
+        pytest.param("\n---\na\n---\n- [ ] b\n", 0, [5], ("a",), id="not-on-line-1"),
+        pytest.param(" ---\na\n---\n- [ ] b\n", 0, [4], ("a",), id="indented"),
+        pytest.param("---x\na\n---\n- [ ] b\n", 0, [4], ("---x a",), id="not-a-fence"),
+    ],
+)
+def test_front_matter_is_not_markdown(
+    text: str, end: int, items: list[int], section: tuple[str, ...]
+) -> None:
+    doc = cp.parse_document(text)
+    assert doc.front_matter_end == end
+    assert [item.line_no for item in doc.items] == items
+    assert all(item.section == section for item in doc.items)
+    front, rest = cp.split_front_matter(text)
+    assert front + rest == text
+    assert front.count("\n") + front.count("\r") - front.count("\r\n") == end
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        pytest.param(f"{FRONT}\n- [ ] a\n", f"{FRONT}{BINDING_LINE}\n\n- [ ] a\n", id="new"),
+        pytest.param(
+            "\ufeff---\r\na: 1\r\n---\r\n- [ ] a",
+            f"\ufeff---\r\na: 1\r\n---\r\n{BINDING_LINE}\r\n- [ ] a",
+            id="bom-crlf",
+        ),
+        pytest.param("---\n---", f"---\n---\n{BINDING_LINE}", id="front-matter-ends-the-file"),
+        pytest.param(
+            f"{FRONT}{BINDING_LINE.replace('42', '9')}\n- [ ] a\n",
+            f"{FRONT}{BINDING_LINE}\n- [ ] a\n",
+            id="replaced",
+        ),
+        pytest.param(
+            f"---\n{BINDING_LINE}\n---\n- [ ] a\n",
+            f"---\n{BINDING_LINE}\n---\n{BINDING_LINE}\n- [ ] a\n",
+            id="comment-in-yaml-is-no-binding",
+        ),
+    ],
+)
+def test_binding_goes_after_front_matter(text: str, written: str) -> None:
+    assert cp.set_binding(text, BINDING) == written
+    doc = cp.parse_document(written)
+    assert doc.binding == BINDING and doc.binding_line == doc.front_matter_end + 1
+    if cp.parse_document(text).binding is None:
+        assert cp.strip_binding(written) == text
+
+
+# ---------------------------------------------------------------------------
 # No pattern backtracks: long hostile lines parse in linear time
 
 HOSTILE_UNITS = [
