@@ -6,7 +6,7 @@ Pure functions over text (no I/O). Every edit keeps all bytes outside the change
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 # ---------------------------------------------------------------------------
@@ -55,11 +55,22 @@ class ChecklistItem:
     note: str | None  # "not planned" / "duplicate" annotation
     tail: str = ""  # user text after the tool's annotations, stripped
     link_style: str | None = None  # "issue", "file" (the tool's own forms) or "user"
+    # The last line of the item's first paragraph: the link goes at its end (0: line_no).
+    last_line_no: int = 0
     # Spans inside the line (character offsets, line ending excluded), used by the editor.
     box_col: int = field(default=0, repr=False, compare=False)
     link_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     annotation_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     text_end: int = field(default=0, repr=False, compare=False)
+    # The line the three spans above are on: last_line_no, or line_no for a link that an
+    # older version wrote at the end of a wrapped item's first line (0: last_line_no).
+    link_line_no: int = field(default=0, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.last_line_no:
+            object.__setattr__(self, "last_line_no", self.line_no)
+        if not self.link_line_no:
+            object.__setattr__(self, "link_line_no", self.last_line_no)
 
 
 @dataclass(frozen=True)
@@ -221,7 +232,8 @@ class _Block:
         self.data = data  # fence (char, length, offset) / html type / item's marker column
         self.has_child = False
         self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
-        self.task: int | None = None  # index of the task item this list item is
+        # index of the task item this list item is, or whose first paragraph this is
+        self.task: int | None = None
 
 
 def _atx_title(rest: str) -> str:
@@ -316,6 +328,8 @@ def parse_document(text: str) -> Document:
     binding_line: int | None = None
     stack: list[_Block] = [_Block(_DOC)]
     after_blank = False  # the previous line was blank
+    # task index -> (line index, content offset) of each later line of its first paragraph
+    wrapped: dict[int, list[tuple[int, int]]] = {}
 
     def add_task(
         item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
@@ -469,6 +483,7 @@ def parse_document(text: str) -> Document:
                 if len(line.rstrip(" \t")) > box + 3:  # more than the box: a paragraph
                     para = _Block(_PARA)
                     para.lines = [line[box:]]
+                    para.task = item.task
                     item.has_child = True
                     stack.append(para)
                 line_done = True
@@ -579,6 +594,8 @@ def parse_document(text: str) -> Document:
             ):
                 if _table_cells(container.lines[-1]) == _table_cells(line[nn:]):
                     container.kind = _TABLE
+                    if container.task is not None and wrapped.get(container.task):
+                        wrapped[container.task].pop()  # the header row is no paragraph
                     line_done = True
                     break
                 container.data = "no table"  # cmark-gfm tries a paragraph only once
@@ -591,6 +608,8 @@ def parse_document(text: str) -> Document:
         tip = stack[-1]
         if not opened and not all_matched and not blank and tip.kind == _PARA:
             tip.lines.append(line[nn:])  # type: ignore[union-attr]
+            if tip.task is not None:
+                wrapped.setdefault(tip.task, []).append((line_index, nn))
             continue
         if not opened:
             del stack[matched:]
@@ -604,18 +623,26 @@ def parse_document(text: str) -> Document:
             pass
         elif kind == _PARA:
             container.lines.append(line[nn:])  # type: ignore[union-attr]
+            if container.task is not None:
+                wrapped.setdefault(container.task, []).append((line_index, nn))
         else:
+            task = None
             if new_item is not None and container is new_item:
                 m = _TASK_RE.match(line, nn)
                 if m is not None:
                     add_task(new_item, line_index, nn + bom, m.group(1) != " ", m.end() + bom)
                     if len(line.rstrip(" \t")) <= nn + 3:
                         continue  # only the box: cmark-gfm opens no paragraph for it
+                    task = new_item.task
             para = _Block(_PARA)
             para.lines = [line[nn:]]
+            para.task = task
             stack[-1].has_child = True
             stack.append(para)
 
+    for task, rest in wrapped.items():
+        if rest:
+            items[task] = _describe_wrapped(items[task], lines, rest)
     return Document(items, binding, binding_line, first_newline(text), front_lines)
 
 
@@ -687,7 +714,9 @@ def _read_annotations(body: str, pos: int) -> tuple[int, IssueRef | None, str | 
     return pos, pr, note
 
 
-def _find_link(body: str) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
+def _find_link(
+    body: str, whole: bool = True
+) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
     """The item's link, its style, and the annotations after it (their end, PR, note).
 
     The first of the tool's own forms wins wherever it stands: the tool appends it to an item
@@ -701,12 +730,53 @@ def _find_link(body: str) -> tuple[re.Match[str], str, int, IssueRef | None, str
         return (m, style, *_read_annotations(body, m.end()))
     first_char = len(body) - len(body.lstrip())
     for m in _USER_LINK_RE.finditer(body):
-        if m.group("bare") and m.start() != first_char:
+        if m.group("bare") and (not whole or m.start() != first_char):
             continue  # "regression for bug #45": a reference inside the text is content
         end, pr, note = _read_annotations(body, m.end())
         if end == len(body) or end > m.end():
             return m, "user", end, pr, note
     return None
+
+
+_Read = tuple[
+    str,  # the text before the link
+    IssueRef | None,  # the link
+    IssueRef | None,  # the PR annotation
+    str | None,  # the note
+    str,  # text after the annotations
+    str | None,  # the link's style
+    tuple[int, int] | None,  # the link's span
+    tuple[int, int] | None,  # the annotations' span
+    int,  # where the text before the link ends
+]
+
+
+def _read_body(body: str, whole: bool) -> _Read:
+    """What one line's content says, offsets within `body`; `whole`: it is the item's only line."""
+    found = _find_link(body, whole)
+    if found is None:
+        return body.strip(), None, None, None, "", None, None, None, len(body)
+    m, style, ann_end, pr, note = found
+    if style == "file":
+        issue = _read_ref(m.group("flabel"), m.group("url"))
+    else:
+        issue = _read_ref(m.group(0))
+    before = body[: m.start()]
+    return (
+        before.strip(),
+        issue,
+        pr,
+        note,
+        body[ann_end:].strip(),
+        style,
+        (m.start(), m.end()),
+        (m.end(), ann_end),
+        len(before.rstrip(" \t")),
+    )
+
+
+def _shift(span: tuple[int, int] | None, by: int) -> tuple[int, int] | None:
+    return None if span is None else (span[0] + by, span[1] + by)
 
 
 def _describe_item(
@@ -721,36 +791,11 @@ def _describe_item(
     content_start: int,
 ) -> ChecklistItem:
     body = line[content_start:].rstrip(" \t\v\f")
-    found = _find_link(body)
-    if found is None:
-        return ChecklistItem(
-            line_no,
-            checked,
-            body.strip(),
-            indent,
-            depth,
-            parent,
-            section,
-            None,
-            None,
-            None,
-            "",
-            None,
-            box_col,
-            None,
-            None,
-            content_start + len(body),
-        )
-    m, style, ann_end, pr, note = found
-    if style == "file":
-        issue = _read_ref(m.group("flabel"), m.group("url"))
-    else:
-        issue = _read_ref(m.group(0))
-    before = body[: m.start()]
+    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, True)
     return ChecklistItem(
         line_no,
         checked,
-        before.strip(),
+        text,
         indent,
         depth,
         parent,
@@ -758,12 +803,52 @@ def _describe_item(
         issue,
         pr,
         note,
-        body[ann_end:].strip(),
+        tail,
         style,
-        box_col,
-        (content_start + m.start(), content_start + m.end()),
-        (content_start + m.end(), content_start + ann_end),
-        content_start + len(before.rstrip(" \t")),
+        box_col=box_col,
+        link_span=_shift(link, content_start),
+        annotation_span=_shift(notes, content_start),
+        text_end=content_start + end,
+    )
+
+
+def _soft_break(part: str) -> str:
+    """A paragraph line as GitHub joins it to the next: trimmed, a hard break's `\\` dropped."""
+    part = part.strip()
+    if (len(part) - len(part.rstrip("\\"))) % 2:
+        part = part[:-1].rstrip()
+    return part
+
+
+def _describe_wrapped(
+    item: ChecklistItem, lines: list[str], rest: list[tuple[int, int]]
+) -> ChecklistItem:
+    """An item whose first paragraph goes on over `rest` (line index, content offset): its text
+    is the whole paragraph, one space for each line break, and its link ends the last line."""
+    last_index, start = rest[-1]
+    body = lines[last_index][start:].rstrip(" \t\v\f")
+    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, False)
+    if issue is None and item.link_style in STYLES:
+        # the tool's link where an older version wrote it, at the end of the first line: read
+        # there, never moved (the rest of the paragraph is text after it)
+        later = " ".join(_soft_break(lines[i][offset:]) for i, offset in rest)
+        tail = " ".join(part for part in (item.tail, later) if part)
+        return replace(item, last_line_no=last_index + 1, link_line_no=item.line_no, tail=tail)
+    first = lines[item.line_no - 1][item.box_col + 4 :]
+    head = [_soft_break(first), *(_soft_break(lines[i][offset:]) for i, offset in rest[:-1])]
+    return replace(
+        item,
+        text=" ".join(part for part in (*head, text) if part),
+        issue=issue,
+        pr=pr,
+        note=note,
+        tail=tail,
+        link_style=style,
+        last_line_no=last_index + 1,
+        link_line_no=last_index + 1,
+        link_span=_shift(link, start),
+        annotation_span=_shift(notes, start),
+        text_end=start + end,
     )
 
 
@@ -806,27 +891,31 @@ def _merge(first: Edit, second: Edit) -> Edit:
     )
 
 
-def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+def _edit_box(line: str, item: ChecklistItem, edit: Edit) -> str:
     box = item.box_col + 1
     mark = line[box]
     if edit.checked is True and mark == " ":
         mark = "x"  # an existing "X" stays as the user wrote it
     elif edit.checked is False:
         mark = " "
+    return f"{line[:box]}{mark}{line[box + 1 :]}"
 
+
+def _edit_link(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+    """The line holding the item's link (or where it goes) with the link and annotations set."""
     pr = item.pr if edit.pr is _UNSET else edit.pr
     note = item.note if edit.note is _UNSET else edit.note
     if item.link_span is None and isinstance(edit.issue, IssueRef):
         at = item.text_end
-        sep = "" if line[at - 1] in " \t\v\f" else " "  # no text: right after the box's space
+        # no text: right after the box's space (which a wrapped item's last line lacks)
+        sep = "" if at > 0 and line[at - 1] in " \t\v\f" else " "
         annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
-        link = sep + format_link(edit.issue, style) + annotations
-        return f"{line[:box]}{mark}{line[box + 1 : at]}{link}{line[at:]}"
+        return f"{line[:at]}{sep}{format_link(edit.issue, style)}{annotations}{line[at:]}"
     if item.annotation_span is None or (pr, note) == (item.pr, item.note):
-        return f"{line[:box]}{mark}{line[box + 1 :]}"
+        return line
     start, end = item.annotation_span
     annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
-    return f"{line[:box]}{mark}{line[box + 1 : start]}{annotations}{line[end:]}"
+    return f"{line[:start]}{annotations}{line[end:]}"
 
 
 # Line breaks str.splitlines() honours that Markdown does not (it splits only at \n, \r\n, \r).
@@ -863,9 +952,16 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
         item = items.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
-        line = lines[line_no - 1]
+        at = item.link_line_no - 1
+        line = lines[at]
         content = line.rstrip("\r\n")  # only the ending can hold these characters
-        lines[line_no - 1] = _edit_line(content, item, edit, style) + line[len(content) :]
+        content = _edit_link(content, item, edit, style)
+        if at != line_no - 1:  # a wrapped item: its box is on its first line
+            lines[at] = content + line[len(line.rstrip("\r\n")) :]
+            at = line_no - 1
+            line = lines[at]
+            content = line.rstrip("\r\n")
+        lines[at] = _edit_box(content, item, edit) + line[len(line.rstrip("\r\n")) :]
     return "".join(lines)
 
 

@@ -102,7 +102,8 @@ BLOCK_CASES = [
         ],
         id="nested-tabs",
     ),
-    pytest.param("- [ ] a\n\t\t- [ ] b", [item(1, False, "a")], id="tabs-too-deep-is-code"),
+    # the second line is no item: it continues the paragraph (which indented code cannot break)
+    pytest.param("- [ ] a\n\t\t- [ ] b", [item(1, False, "a - [ ] b")], id="tabs-too-deep"),
     pytest.param(
         "1. [ ] a\n\t- [ ] b",
         [item(1, False, "a"), item(2, False, "b", depth=1, parent=0)],
@@ -129,7 +130,7 @@ BLOCK_CASES = [
     ),
     pytest.param(
         "- [ ] a\nlazy\n  - [ ] b",
-        [item(1, False, "a"), item(3, False, "b", depth=1, parent=0)],
+        [item(1, False, "a lazy"), item(3, False, "b", depth=1, parent=0)],
         id="lazy-continuation",
     ),
     pytest.param("\t- [ ] a\n    - [ ] b", [], id="indented-code"),
@@ -176,7 +177,7 @@ BLOCK_CASES = [
     pytest.param("<div>\n- [ ] a\n</div>\n\n- [ ] b", [item(5, False, "b")], id="html-block"),
     pytest.param("<details>\n\n- [ ] a\n\n</details>", [item(3, False, "a")], id="details"),
     pytest.param("<pre>\n- [ ] a\n</pre>\n- [ ] b", [item(4, False, "b")], id="pre"),
-    pytest.param("text <!--\n- [ ] a\n-->", [item(2, False, "a")], id="inline-comment-start"),
+    pytest.param("text <!--\n- [ ] a\n-->", [item(2, False, "a -->")], id="inline-comment-start"),
     # headings: the section path
     pytest.param(
         "# A\n## B\n- [ ] x\n# C\n- [ ] y",
@@ -204,7 +205,7 @@ BLOCK_CASES = [
     ),
     pytest.param(
         "# S\n- [ ] a\nB\n---\n- [ ] b",
-        [item(2, False, "a", section=("S",)), item(5, False, "b", section=("S",))],
+        [item(2, False, "a B", section=("S",)), item(5, False, "b", section=("S",))],
         id="lazy-line-then-thematic-break-is-no-heading",
     ),
     pytest.param(
@@ -797,6 +798,95 @@ def test_binding_write_and_strip(text: str, written: str, stripped: str) -> None
 
 
 # ---------------------------------------------------------------------------
+# Wrapped items: the first paragraph goes on over several lines
+
+GUIDE = "[contribution guide](https://example.test/guide)"
+WRAPPED_TEXT = f"I have read the relevant section in the {GUIDE} on reporting bugs."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "last_line"),
+    [
+        pytest.param(
+            f"- [ ] I have read the relevant section in the\n  {GUIDE}\n  on reporting bugs.\n",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="three-lines",
+        ),
+        pytest.param(
+            f"- [ ] I have read the relevant section in the\n{GUIDE}\non reporting bugs.\n",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="lazy-lines",
+        ),
+        pytest.param(
+            f"> - [ ] I have read the relevant section in the\n>   {GUIDE}\n> on reporting bugs.",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="in-a-quote",
+        ),
+        pytest.param(
+            "- [ ] first  \n  second\\\n  third (#12)\n",
+            item(1, False, "first second third", issue=REF),
+            3,
+            id="hard-breaks-are-spaces",
+        ),
+        pytest.param(
+            "- [ ] a\n  b (#12) (PR #45) tail",
+            item(1, False, "a b", **{"issue": REF, "pr": IssueRef(45), "tail": "tail"}),
+            2,
+            id="link-on-last-line",
+        ),
+        pytest.param(
+            "- [ ] a (#12)\n  b", item(1, False, "a", issue=REF, tail="b"), 2, id="old-link"
+        ),
+        pytest.param("- [ ] a\n  #12", item(1, False, "a #12"), 2, id="bare-ref-is-text"),
+        pytest.param("- [ ] a\n\n  b (#12)", item(1, False, "a"), 1, id="second-paragraph"),
+        pytest.param("- [ ] a\n  - [ ] b", item(1, False, "a"), 1, id="nested-item"),
+        pytest.param("- [ ] a\n  ```\n  b", item(1, False, "a"), 1, id="fence-ends-it"),
+        pytest.param("- [ ] a\n  b\n  ---", item(1, False, "a b"), 2, id="setext-heading"),
+        pytest.param("- [ ] a\n  b | c\n  -|-", item(1, False, "a"), 1, id="table-header-row"),
+    ],
+)
+def test_wrapped_item_reads_its_whole_first_paragraph(
+    text: str, expected: tuple[object, ...], last_line: int
+) -> None:
+    assert summary(text)[0] == expected
+    assert cp.parse_checklist(text)[0].last_line_no == last_line
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_wrapped_item_link_and_annotations_go_on_its_last_line(nl: str) -> None:
+    lines = ["- [ ] I have read the relevant section in the", f"  {GUIDE}", "  on reporting bugs."]
+    text = nl.join([*lines, "- [ ] next", ""])
+    linked = cp.apply_edits(text, [Edit(1, issue=FILE_REF)], style="file")
+    assert linked == nl.join([*lines[:2], f"{lines[2]} ([o/r#12]({URL}))", "- [ ] next", ""])
+    (wrapped, _) = cp.parse_checklist(linked)
+    assert (wrapped.text, wrapped.issue, wrapped.last_line_no) == (WRAPPED_TEXT, FILE_REF, 3)
+
+    # what sync does when the issue closes with a PR, then reopens
+    closed = cp.apply_edits(linked, [Edit(1, checked=True, pr=FILE_PR)], style="file")
+    assert closed == nl.join(
+        [
+            "- [x] I have read the relevant section in the",
+            lines[1],
+            f"{lines[2]} ([o/r#12]({URL})) ([PR #45]({PR_URL}))",
+            "- [ ] next",
+            "",
+        ]
+    )
+    (wrapped, _) = cp.parse_checklist(closed)
+    assert (wrapped.checked, wrapped.pr, wrapped.text) == (True, FILE_PR, WRAPPED_TEXT)
+    assert cp.apply_edits(closed, [Edit(1, checked=False, pr=None)], style="file") == linked
+
+
+def test_old_link_on_a_wrapped_items_first_line_is_edited_there() -> None:
+    text = "- [ ] a (#12)\n  b\n"
+    closed = cp.apply_edits(text, [Edit(1, checked=True, pr=IssueRef(45))])
+    assert closed == "- [x] a (#12) (PR #45)\n  b\n"
+
+
+# ---------------------------------------------------------------------------
 # Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
 
 FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"
@@ -1135,7 +1225,7 @@ def test_an_edit_changes_only_its_line(text: str, data: st.DataObject) -> None:
     before_lines, after_lines = _lines(text), _lines(after)
     assert len(before_lines) == len(after_lines)
     for no, (old, new) in enumerate(zip(before_lines, after_lines, strict=True), 1):
-        if no != target.line_no:
+        if no not in (target.line_no, target.link_line_no):  # box, link: one line unless wrapped
             assert old == new
     old, new = before_lines[target.line_no - 1], after_lines[target.line_no - 1]
     assert old[: target.box_col] == new[: target.box_col]  # marker and indentation
