@@ -6,6 +6,7 @@ Pure functions over text (no I/O). Every edit keeps all bytes outside the change
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
@@ -663,7 +664,8 @@ def parse_checklist(text: str) -> list[ChecklistItem]:
 # followed by a word character, so `#12` is not read out of `#123` or `#12a`.
 _NUM = r"\d{1,10}(?!\w)"
 _REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
-_ISSUE_URL = rf"https?://[^\s/()<>\[\]]++/{_REPO}/(?:issues|pull)/{_NUM}(?!/)"
+# an issue's URL; a pull request's is never the link (a PR's state says nothing about a test)
+_ISSUE_URL = rf"https?://[^\s/()<>\[\]]++/{_REPO}/issues/{_NUM}(?!/)"
 _CLOSING_WORD = r"(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
 
 # The tool's own link forms: `(#123)` in an issue body, `([#123](URL))` in a file.
@@ -671,11 +673,12 @@ _TOOL_LINK_RE = re.compile(
     rf"(?<!\S)\((?:(?P<label>(?:{_REPO})?#{_NUM})"
     rf"|\[(?P<flabel>(?:{_REPO})?#{_NUM})\]\((?P<url>[^\s()]++)\))\)"
 )
-# What else a user may write as the link; it counts only at the end of the item's text (before
-# the tool's annotations), and a bare `#123` only as the whole text.
+# What else a user may write as the link, and a bare `#123` only as the whole text. A Markdown
+# link counts when its text is a reference (`[#12](URL)`, or a URL): `[Sample PR](URL)` is prose.
 _USER_FORMS = (
     rf"{_CLOSING_WORD}:?[ \t]++(?:{_ISSUE_URL}|(?:{_REPO})?#{_NUM})"
-    rf"|{_REPO}#{_NUM}|<{_ISSUE_URL}>|{_ISSUE_URL}|\[[^\[\]]*+\]\({_ISSUE_URL}\)"
+    rf"|{_REPO}#{_NUM}|<{_ISSUE_URL}>|{_ISSUE_URL}"
+    rf"|\[(?:(?:{_REPO})?#{_NUM}|{_ISSUE_URL})\]\({_ISSUE_URL}\)"
 )
 _USER_LINK_RE = re.compile(rf"(?<!\S)(?:\((?:{_USER_FORMS})\)|{_USER_FORMS}|(?P<bare>#{_NUM}))")
 _ANNOTATION_RE = re.compile(
@@ -685,6 +688,9 @@ _ANNOTATION_RE = re.compile(
 )
 _URL_PARTS_RE = re.compile(rf"(https?://[^\s/()<>\[\]]++/({_REPO})/(?:issues|pull)/({_NUM}))")
 _REF_PARTS_RE = re.compile(rf"(?<![\w/])(?:({_REPO}))?#({_NUM})")
+_PULL_URL_RE = re.compile(r"/pull/\d")
+# What GitHub renders as no link at all: code spans and HTML comments.
+_HIDING_RE = re.compile(r"`++|<!--")
 
 
 def _read_ref(written: str, url: str | None = None) -> IssueRef:
@@ -714,28 +720,75 @@ def _read_annotations(body: str, pos: int) -> tuple[int, IssueRef | None, str | 
     return pos, pr, note
 
 
+def _hidden_spans(body: str) -> list[tuple[int, int]]:
+    """The code spans and HTML comments of one line, left to right as CommonMark finds them.
+
+    A backtick run opens a code span closed by the next run of the same length; without one it
+    is literal. Both searches remember what they found, so the line is scanned once.
+    """
+    runs = [(m.start(), m.end()) for m in _HIDING_RE.finditer(body)]
+    closer: list[int | None] = [None] * len(runs)  # the next run of the same length
+    last: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        start, end = runs[index]
+        if body[start] == "`":
+            closer[index] = last.get(end - start)
+            last[end - start] = index
+    spans = []
+    done = 0  # everything before this offset is decided
+    comment_end = -2  # the last `-->` found (-1: none after it)
+    for index, (start, _end) in enumerate(runs):
+        if start < done:
+            continue
+        if body[start] == "`":
+            close = closer[index]
+            if close is not None:
+                done = runs[close][1]
+                spans.append((start, done))
+            continue
+        if comment_end != -1 and comment_end < start + 2:
+            comment_end = body.find("-->", start + 2)
+        if comment_end != -1:
+            done = comment_end + 3
+            spans.append((start, done))
+    return spans
+
+
 def _find_link(
     body: str, whole: bool = True
 ) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
     """The item's link, its style, and the annotations after it (their end, PR, note).
 
-    The first of the tool's own forms wins wherever it stands: the tool appends it to an item
-    that has none, so any later one is text the user added after it.
+    The link is a link form right before the tool's annotations (the first such one: text
+    after the annotations is the user's), else one that ends the line: a reference inside the
+    sentence is prose. `whole`: the line is all of the item's text, where a bare `#123` may
+    stand alone. Nothing inside a code span or an HTML comment is a link.
     """
     if "#" not in body and "://" not in body:
         return None  # most items: every link form holds one or the other
-    m = _TOOL_LINK_RE.search(body)
-    if m is not None:
-        style = "issue" if m.group("label") else "file"
-        return (m, style, *_read_annotations(body, m.end()))
+    hidden = _hidden_spans(body) if "`" in body or "<!--" in body else []
+    hidden_starts = [start for start, _ in hidden]
     first_char = len(body) - len(body.lstrip())
-    for m in _USER_LINK_RE.finditer(body):
-        if m.group("bare") and (not whole or m.start() != first_char):
-            continue  # "regression for bug #45": a reference inside the text is content
-        end, pr, note = _read_annotations(body, m.end())
-        if end == len(body) or end > m.end():
-            return m, "user", end, pr, note
-    return None
+    annotated = at_end = None
+    for regex, tool in ((_TOOL_LINK_RE, True), (_USER_LINK_RE, False)):
+        for m in regex.finditer(body):
+            if annotated is not None and m.start() >= annotated[0].start():
+                break  # (the tool's form wins over a user form read at the same offset)
+            if not tool and m.group("bare") and (not whole or m.start() != first_char):
+                continue  # "regression for bug #45": a reference inside the text is content
+            if tool and m.group("url") and _PULL_URL_RE.search(m.group("url")):
+                continue  # the tool links issues; a PR is only ever an annotation
+            inside = bisect_right(hidden_starts, m.start()) - 1
+            if inside >= 0 and m.start() < hidden[inside][1]:
+                continue
+            end, pr, note = _read_annotations(body, m.end())
+            style = ("issue" if m.group("label") else "file") if tool else "user"
+            if end > m.end():
+                annotated = (m, style, end, pr, note)
+                break  # the first of this form; one of the other form may come earlier
+            if end == len(body) and at_end is None:
+                at_end = (m, style, end, pr, note)
+    return annotated or at_end
 
 
 _Read = tuple[
@@ -915,6 +968,14 @@ def _edit_link(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
         return line
     start, end = item.annotation_span
     annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
+    rest = line[end:]
+    tail = rest.rstrip(" \t\v\f")
+    if not annotations and tail and item.link_style in STYLES and item.link_span is not None:
+        # Without annotations, the user's text after them would follow the link, which then
+        # reads as a reference inside the sentence: the tool's own link moves to the end.
+        link_start, link_end = item.link_span
+        link, text = line[link_start:link_end], tail.lstrip(" \t")
+        return f"{line[:link_start]}{text} {link}{rest[len(tail) :]}"
     return f"{line[:start]}{annotations}{line[end:]}"
 
 

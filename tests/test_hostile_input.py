@@ -517,13 +517,15 @@ def test_binding_comments_in_item_text_do_not_bind(fake_github: FakeGitHub) -> N
 
 
 def test_issue_references_in_item_text(fake_github: FakeGitHub) -> None:
-    """`(#N)` is the tool's link form: the item is linked to #N, which no other item can then
-    adopt; a reference inside the text ("bug #N", "closes #N works") is content.
+    """`(#N)` at the end is the tool's link form: the item is linked to #N, which no other
+    item can then adopt; a reference inside the text ("bug #N", "closes #N works", "the (#N)
+    case") is content.
     """
     decoy = fake_github.create_issue(REPO, "[Test] c", "filed by hand")["number"]
     text = (
-        f"- [ ] a (#{decoy}) b\n"
+        f"- [ ] a b (#{decoy})\n"
         f"- [ ] c\n"
+        f"- [ ] the (#{decoy}) case\n"
         f"- [ ] regression for bug #{decoy}\n"
         f"- [ ] check that closes #{decoy} works\n"
     )
@@ -532,11 +534,16 @@ def test_issue_references_in_item_text(fake_github: FakeGitHub) -> None:
     result = generate(fake_github, plan)
     assert result.exit_code == 0, result.output
     links = linked(plan)
-    assert links.pop("a") == decoy  # written by the user: read, never rewritten
+    assert links.pop("a b") == decoy  # written by the user: read, never rewritten
     assert decoy not in links.values()
-    assert set(links) == {"c", f"regression for bug #{decoy}", f"check that closes #{decoy} works"}
+    assert set(links) == {
+        "c",
+        f"the (#{decoy}) case",
+        f"regression for bug #{decoy}",
+        f"check that closes #{decoy} works",
+    }
     assert fake_github.comments(REPO, decoy) == []  # not adopted by c
-    assert f"a (#{decoy}) b\n" in plan.read_text()
+    assert f"a b (#{decoy})\n" in plan.read_text()
 
 
 @pytest.mark.xfail(
