@@ -850,6 +850,34 @@ def test_which_reference_is_the_link(
     assert (got.checked, got.text, got.issue) == (checked, prose if text is None else text, issue)
 
 
+# Code spans and HTML comments render no link (issue 10 #5)
+@pytest.mark.parametrize(
+    ("line", "issue"),
+    [
+        ("- [ ] a `(#1)`", None),
+        ("- [ ] a ` (#1) `", None),
+        ("- [ ] a <!-- (#1) -->", None),
+        ("- [ ] a <!--(#1)-->", None),
+        ("- [ ] a `` ` (#1) ``", None),  # a double-backtick span holding a backtick
+        ("- [ ] a `x` closes #1 `y`", None),
+        (f"- [ ] a <!-- {URL} -->", None),
+        (f"- [ ] a `{URL}`", None),
+        ("- [ ] a <!-- `x --> (#1)", IssueRef(1)),  # the comment ends before the link
+        ("- [ ] a `<!--` (#1)", IssueRef(1)),  # a comment opener in a code span opens none
+        ("- [ ] a ` unclosed (#1)", IssueRef(1)),  # a lone backtick is literal
+        ("- [ ] a `` x ` (#1)", IssueRef(1)),  # runs of different lengths close nothing
+        ("- [ ] a <!-- unclosed (#1)", IssueRef(1)),  # so is an unclosed comment
+        ("- [ ] `code` then (#1)", IssueRef(1)),
+        ("- [ ] a <!-- note --> (#1) (PR #2)", IssueRef(1)),
+    ],
+)
+def test_code_spans_and_comments_hide_links(line: str, issue: IssueRef | None) -> None:
+    (got,) = cp.parse_checklist(line)
+    assert got.issue == issue
+    if issue is None:
+        assert got.text == line[6:]
+
+
 # ---------------------------------------------------------------------------
 # Wrapped items: the first paragraph goes on over several lines
 
