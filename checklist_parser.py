@@ -6,7 +6,9 @@ Pure functions over text (no I/O). Every edit keeps all bytes outside the change
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from itertools import islice
 
 # ---------------------------------------------------------------------------
 # Data model
@@ -54,11 +56,22 @@ class ChecklistItem:
     note: str | None  # "not planned" / "duplicate" annotation
     tail: str = ""  # user text after the tool's annotations, stripped
     link_style: str | None = None  # "issue", "file" (the tool's own forms) or "user"
+    # The last line of the item's first paragraph: the link goes at its end (0: line_no).
+    last_line_no: int = 0
     # Spans inside the line (character offsets, line ending excluded), used by the editor.
     box_col: int = field(default=0, repr=False, compare=False)
     link_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     annotation_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     text_end: int = field(default=0, repr=False, compare=False)
+    # The line the three spans above are on: last_line_no, or line_no for a link that an
+    # older version wrote at the end of a wrapped item's first line (0: last_line_no).
+    link_line_no: int = field(default=0, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.last_line_no:
+            object.__setattr__(self, "last_line_no", self.line_no)
+        if not self.link_line_no:
+            object.__setattr__(self, "link_line_no", self.last_line_no)
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ class Document:
     binding: str | None  # URL from `<!-- checklist-sync: URL -->`
     binding_line: int | None
     newline: str  # the first line ending, used for inserted lines
+    front_matter_end: int = 0  # line of the front matter's closing `---`, 0 when there is none
 
 
 _UNSET: object = object()
@@ -112,6 +126,40 @@ def split_lines(text: str) -> tuple[list[str], list[str]]:
 def first_newline(text: str) -> str:
     match = _NEWLINE_RE.search(text)
     return match.group(0) if match else "\n"
+
+
+# ---------------------------------------------------------------------------
+# Front matter: YAML between a `---` on the first line and the next `---` (or `...`) line, as
+# Jekyll and GitHub's file view read it. GitHub shows it as a table, never as Markdown: no
+# items, no headings, no binding there.
+
+_FRONT_OPEN_RE = re.compile(r"\ufeff?---[ \t]*\Z")
+_FRONT_CLOSE_RE = re.compile(r"(?:---|\.\.\.)[ \t]*\Z")
+
+
+def _front_matter_lines(lines: list[str]) -> int:
+    """How many of the first lines are front matter (its closing line included); 0 for none."""
+    if not lines or _FRONT_OPEN_RE.match(lines[0]) is None:
+        return 0
+    for index in range(1, len(lines)):
+        if _FRONT_CLOSE_RE.match(lines[index]):
+            return index + 1
+    return 0  # never closed: the `---` is a thematic break
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter with its closing line's ending, the rest); ("", text) when there is none.
+
+    A byte order mark stays with the front matter, as it stays on the first line.
+    """
+    if not text.startswith(("---", "\ufeff---")):
+        return "", text  # the usual plan, without splitting it into lines
+    lines = _lines_with_ends(text)
+    count = _front_matter_lines([line.rstrip("\r\n") for line in lines])
+    if count == 0:
+        return "", text
+    cut = sum(len(line) for line in lines[:count])
+    return text[:cut], text[cut:]
 
 
 # ---------------------------------------------------------------------------
@@ -185,7 +233,8 @@ class _Block:
         self.data = data  # fence (char, length, offset) / html type / item's marker column
         self.has_child = False
         self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
-        self.task: int | None = None  # index of the task item this list item is
+        # index of the task item this list item is, or whose first paragraph this is
+        self.task: int | None = None
 
 
 def _atx_title(rest: str) -> str:
@@ -280,6 +329,8 @@ def parse_document(text: str) -> Document:
     binding_line: int | None = None
     stack: list[_Block] = [_Block(_DOC)]
     after_blank = False  # the previous line was blank
+    # task index -> (line index, content offset) of each later line of its first paragraph
+    wrapped: dict[int, list[tuple[int, int]]] = {}
 
     def add_task(
         item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
@@ -314,7 +365,8 @@ def parse_document(text: str) -> Document:
         headings.append((level, title))
         return tuple(h[1] for h in headings)
 
-    for line_index, line in enumerate(lines):
+    front_lines = _front_matter_lines(lines)
+    for line_index, line in enumerate(islice(lines, front_lines, None), front_lines):
         bom = 1 if line_index == 0 and line.startswith("\ufeff") else 0
         if bom:
             line = line[1:]  # GitHub ignores a byte order mark; offsets below add it back
@@ -432,6 +484,7 @@ def parse_document(text: str) -> Document:
                 if len(line.rstrip(" \t")) > box + 3:  # more than the box: a paragraph
                     para = _Block(_PARA)
                     para.lines = [line[box:]]
+                    para.task = item.task
                     item.has_child = True
                     stack.append(para)
                 line_done = True
@@ -542,6 +595,8 @@ def parse_document(text: str) -> Document:
             ):
                 if _table_cells(container.lines[-1]) == _table_cells(line[nn:]):
                     container.kind = _TABLE
+                    if container.task is not None and wrapped.get(container.task):
+                        wrapped[container.task].pop()  # the header row is no paragraph
                     line_done = True
                     break
                 container.data = "no table"  # cmark-gfm tries a paragraph only once
@@ -554,6 +609,8 @@ def parse_document(text: str) -> Document:
         tip = stack[-1]
         if not opened and not all_matched and not blank and tip.kind == _PARA:
             tip.lines.append(line[nn:])  # type: ignore[union-attr]
+            if tip.task is not None:
+                wrapped.setdefault(tip.task, []).append((line_index, nn))
             continue
         if not opened:
             del stack[matched:]
@@ -567,19 +624,27 @@ def parse_document(text: str) -> Document:
             pass
         elif kind == _PARA:
             container.lines.append(line[nn:])  # type: ignore[union-attr]
+            if container.task is not None:
+                wrapped.setdefault(container.task, []).append((line_index, nn))
         else:
+            task = None
             if new_item is not None and container is new_item:
                 m = _TASK_RE.match(line, nn)
                 if m is not None:
                     add_task(new_item, line_index, nn + bom, m.group(1) != " ", m.end() + bom)
                     if len(line.rstrip(" \t")) <= nn + 3:
                         continue  # only the box: cmark-gfm opens no paragraph for it
+                    task = new_item.task
             para = _Block(_PARA)
             para.lines = [line[nn:]]
+            para.task = task
             stack[-1].has_child = True
             stack.append(para)
 
-    return Document(items, binding, binding_line, first_newline(text))
+    for task, rest in wrapped.items():
+        if rest:
+            items[task] = _describe_wrapped(items[task], lines, rest)
+    return Document(items, binding, binding_line, first_newline(text), front_lines)
 
 
 def parse_checklist(text: str) -> list[ChecklistItem]:
@@ -599,7 +664,9 @@ def parse_checklist(text: str) -> list[ChecklistItem]:
 # followed by a word character, so `#12` is not read out of `#123` or `#12a`.
 _NUM = r"\d{1,10}(?!\w)"
 _REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
-_ISSUE_URL = rf"https?://[^\s/()<>\[\]]++/{_REPO}/(?:issues|pull)/{_NUM}(?!/)"
+# an issue's URL: a pull request's counts only in the tool's own form `([#N](URL))`, which
+# reads the same as `(#N)` in an issue body (an item may track a pull request on purpose)
+_ISSUE_URL = rf"https?://[^\s/()<>\[\]]++/{_REPO}/issues/{_NUM}(?!/)"
 _CLOSING_WORD = r"(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
 
 # The tool's own link forms: `(#123)` in an issue body, `([#123](URL))` in a file.
@@ -607,11 +674,12 @@ _TOOL_LINK_RE = re.compile(
     rf"(?<!\S)\((?:(?P<label>(?:{_REPO})?#{_NUM})"
     rf"|\[(?P<flabel>(?:{_REPO})?#{_NUM})\]\((?P<url>[^\s()]++)\))\)"
 )
-# What else a user may write as the link; it counts only at the end of the item's text (before
-# the tool's annotations), and a bare `#123` only as the whole text.
+# What else a user may write as the link, and a bare `#123` only as the whole text. A Markdown
+# link counts when its text is a reference (`[#12](URL)`, or a URL): `[Sample PR](URL)` is prose.
 _USER_FORMS = (
     rf"{_CLOSING_WORD}:?[ \t]++(?:{_ISSUE_URL}|(?:{_REPO})?#{_NUM})"
-    rf"|{_REPO}#{_NUM}|<{_ISSUE_URL}>|{_ISSUE_URL}|\[[^\[\]]*+\]\({_ISSUE_URL}\)"
+    rf"|{_REPO}#{_NUM}|<{_ISSUE_URL}>|{_ISSUE_URL}"
+    rf"|\[(?:(?:{_REPO})?#{_NUM}|{_ISSUE_URL})\]\({_ISSUE_URL}\)"
 )
 _USER_LINK_RE = re.compile(rf"(?<!\S)(?:\((?:{_USER_FORMS})\)|{_USER_FORMS}|(?P<bare>#{_NUM}))")
 _ANNOTATION_RE = re.compile(
@@ -621,6 +689,8 @@ _ANNOTATION_RE = re.compile(
 )
 _URL_PARTS_RE = re.compile(rf"(https?://[^\s/()<>\[\]]++/({_REPO})/(?:issues|pull)/({_NUM}))")
 _REF_PARTS_RE = re.compile(rf"(?<![\w/])(?:({_REPO}))?#({_NUM})")
+# What GitHub renders as no link at all: code spans and HTML comments.
+_HIDING_RE = re.compile(r"`++|<!--")
 
 
 def _read_ref(written: str, url: str | None = None) -> IssueRef:
@@ -650,26 +720,114 @@ def _read_annotations(body: str, pos: int) -> tuple[int, IssueRef | None, str | 
     return pos, pr, note
 
 
-def _find_link(body: str) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
+def _hidden_spans(body: str) -> list[tuple[int, int]]:
+    """The code spans and HTML comments of one line, left to right as CommonMark finds them.
+
+    A backtick run opens a code span closed by the next run of the same length; without one it
+    is literal. Both searches remember what they found, so the line is scanned once.
+    """
+    runs = [(m.start(), m.end()) for m in _HIDING_RE.finditer(body)]
+    closer: list[int | None] = [None] * len(runs)  # the next run of the same length
+    last: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        start, end = runs[index]
+        if body[start] == "`":
+            closer[index] = last.get(end - start)
+            last[end - start] = index
+    spans = []
+    done = 0  # everything before this offset is decided
+    comment_end = -2  # the last `-->` found (-1: none after it)
+    for index, (start, _end) in enumerate(runs):
+        if start < done:
+            continue
+        if body[start] == "`":
+            close = closer[index]
+            if close is not None:
+                done = runs[close][1]
+                spans.append((start, done))
+            continue
+        if comment_end != -1 and comment_end < start + 2:
+            comment_end = body.find("-->", start + 2)
+        if comment_end != -1:
+            done = comment_end + 3
+            spans.append((start, done))
+    return spans
+
+
+def _find_link(
+    body: str, whole: bool = True
+) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
     """The item's link, its style, and the annotations after it (their end, PR, note).
 
-    The first of the tool's own forms wins wherever it stands: the tool appends it to an item
-    that has none, so any later one is text the user added after it.
+    The link is a link form right before the tool's annotations (the first such one: text
+    after the annotations is the user's), else one that ends the line: a reference inside the
+    sentence is prose. `whole`: the line is all of the item's text, where a bare `#123` may
+    stand alone. Nothing inside a code span or an HTML comment is a link.
     """
     if "#" not in body and "://" not in body:
         return None  # most items: every link form holds one or the other
-    m = _TOOL_LINK_RE.search(body)
-    if m is not None:
-        style = "issue" if m.group("label") else "file"
-        return (m, style, *_read_annotations(body, m.end()))
+    hidden = _hidden_spans(body) if "`" in body or "<!--" in body else []
+    hidden_starts = [start for start, _ in hidden]
     first_char = len(body) - len(body.lstrip())
-    for m in _USER_LINK_RE.finditer(body):
-        if m.group("bare") and m.start() != first_char:
-            continue  # "regression for bug #45": a reference inside the text is content
-        end, pr, note = _read_annotations(body, m.end())
-        if end == len(body) or end > m.end():
-            return m, "user", end, pr, note
-    return None
+    annotated = at_end = None
+    for regex, tool in ((_TOOL_LINK_RE, True), (_USER_LINK_RE, False)):
+        for m in regex.finditer(body):
+            if annotated is not None and m.start() >= annotated[0].start():
+                break  # (the tool's form wins over a user form read at the same offset)
+            if not tool and m.group("bare") and (not whole or m.start() != first_char):
+                continue  # "regression for bug #45": a reference inside the text is content
+            inside = bisect_right(hidden_starts, m.start()) - 1
+            if inside >= 0 and m.start() < hidden[inside][1]:
+                continue
+            end, pr, note = _read_annotations(body, m.end())
+            style = ("issue" if m.group("label") else "file") if tool else "user"
+            if end > m.end():
+                annotated = (m, style, end, pr, note)
+                break  # the first of this form; one of the other form may come earlier
+            if end == len(body) and at_end is None:
+                at_end = (m, style, end, pr, note)
+    return annotated or at_end
+
+
+_Read = tuple[
+    str,  # the text before the link
+    IssueRef | None,  # the link
+    IssueRef | None,  # the PR annotation
+    str | None,  # the note
+    str,  # text after the annotations
+    str | None,  # the link's style
+    tuple[int, int] | None,  # the link's span
+    tuple[int, int] | None,  # the annotations' span
+    int,  # where the text before the link ends
+]
+
+
+def _read_body(body: str, whole: bool) -> _Read:
+    """What one line's content says, offsets within `body`; `whole`: it is the item's only line."""
+    found = _find_link(body, whole)
+    if found is None:
+        return body.strip(), None, None, None, "", None, None, None, len(body)
+    m, style, ann_end, pr, note = found
+    if style == "file":
+        issue = _read_ref(m.group("flabel"), m.group("url"))
+    else:
+        issue = _read_ref(m.group(0))
+    before = body[: m.start()]
+    return (
+        before.strip(),
+        issue,
+        pr,
+        note,
+        body[ann_end:].strip(),
+        style,
+        (m.start(), m.end()),
+        (m.end(), ann_end),
+        len(before.rstrip(" \t")),
+    )
+
+
+def _shift(span: tuple[int, int] | None, by: int) -> tuple[int, int] | None:
+    return None if span is None else (span[0] + by, span[1] + by)
 
 
 def _describe_item(
@@ -684,36 +842,11 @@ def _describe_item(
     content_start: int,
 ) -> ChecklistItem:
     body = line[content_start:].rstrip(" \t\v\f")
-    found = _find_link(body)
-    if found is None:
-        return ChecklistItem(
-            line_no,
-            checked,
-            body.strip(),
-            indent,
-            depth,
-            parent,
-            section,
-            None,
-            None,
-            None,
-            "",
-            None,
-            box_col,
-            None,
-            None,
-            content_start + len(body),
-        )
-    m, style, ann_end, pr, note = found
-    if style == "file":
-        issue = _read_ref(m.group("flabel"), m.group("url"))
-    else:
-        issue = _read_ref(m.group(0))
-    before = body[: m.start()]
+    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, True)
     return ChecklistItem(
         line_no,
         checked,
-        before.strip(),
+        text,
         indent,
         depth,
         parent,
@@ -721,12 +854,52 @@ def _describe_item(
         issue,
         pr,
         note,
-        body[ann_end:].strip(),
+        tail,
         style,
-        box_col,
-        (content_start + m.start(), content_start + m.end()),
-        (content_start + m.end(), content_start + ann_end),
-        content_start + len(before.rstrip(" \t")),
+        box_col=box_col,
+        link_span=_shift(link, content_start),
+        annotation_span=_shift(notes, content_start),
+        text_end=content_start + end,
+    )
+
+
+def _soft_break(part: str) -> str:
+    """A paragraph line as GitHub joins it to the next: trimmed, a hard break's `\\` dropped."""
+    part = part.strip()
+    if (len(part) - len(part.rstrip("\\"))) % 2:
+        part = part[:-1].rstrip()
+    return part
+
+
+def _describe_wrapped(
+    item: ChecklistItem, lines: list[str], rest: list[tuple[int, int]]
+) -> ChecklistItem:
+    """An item whose first paragraph goes on over `rest` (line index, content offset): its text
+    is the whole paragraph, one space for each line break, and its link ends the last line."""
+    last_index, start = rest[-1]
+    body = lines[last_index][start:].rstrip(" \t\v\f")
+    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, False)
+    if issue is None and item.link_style in STYLES:
+        # the tool's link where an older version wrote it, at the end of the first line: read
+        # there, never moved (the rest of the paragraph is text after it)
+        later = " ".join(_soft_break(lines[i][offset:]) for i, offset in rest)
+        tail = " ".join(part for part in (item.tail, later) if part)
+        return replace(item, last_line_no=last_index + 1, link_line_no=item.line_no, tail=tail)
+    first = lines[item.line_no - 1][item.box_col + 4 :]
+    head = [_soft_break(first), *(_soft_break(lines[i][offset:]) for i, offset in rest[:-1])]
+    return replace(
+        item,
+        text=" ".join(part for part in (*head, text) if part),
+        issue=issue,
+        pr=pr,
+        note=note,
+        tail=tail,
+        link_style=style,
+        last_line_no=last_index + 1,
+        link_line_no=last_index + 1,
+        link_span=_shift(link, start),
+        annotation_span=_shift(notes, start),
+        text_end=start + end,
     )
 
 
@@ -769,27 +942,39 @@ def _merge(first: Edit, second: Edit) -> Edit:
     )
 
 
-def _edit_line(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+def _edit_box(line: str, item: ChecklistItem, edit: Edit) -> str:
     box = item.box_col + 1
     mark = line[box]
     if edit.checked is True and mark == " ":
         mark = "x"  # an existing "X" stays as the user wrote it
     elif edit.checked is False:
         mark = " "
+    return f"{line[:box]}{mark}{line[box + 1 :]}"
 
+
+def _edit_link(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
+    """The line holding the item's link (or where it goes) with the link and annotations set."""
     pr = item.pr if edit.pr is _UNSET else edit.pr
     note = item.note if edit.note is _UNSET else edit.note
     if item.link_span is None and isinstance(edit.issue, IssueRef):
         at = item.text_end
-        sep = "" if line[at - 1] in " \t\v\f" else " "  # no text: right after the box's space
+        # no text: right after the box's space (which a wrapped item's last line lacks)
+        sep = "" if at > 0 and line[at - 1] in " \t\v\f" else " "
         annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
-        link = sep + format_link(edit.issue, style) + annotations
-        return f"{line[:box]}{mark}{line[box + 1 : at]}{link}{line[at:]}"
+        return f"{line[:at]}{sep}{format_link(edit.issue, style)}{annotations}{line[at:]}"
     if item.annotation_span is None or (pr, note) == (item.pr, item.note):
-        return f"{line[:box]}{mark}{line[box + 1 :]}"
+        return line
     start, end = item.annotation_span
     annotations = format_annotations(pr, note, style)  # type: ignore[arg-type]
-    return f"{line[:box]}{mark}{line[box + 1 : start]}{annotations}{line[end:]}"
+    rest = line[end:]
+    tail = rest.rstrip(" \t\v\f")
+    if not annotations and tail and item.link_style in STYLES and item.link_span is not None:
+        # Without annotations, the user's text after them would follow the link, which then
+        # reads as a reference inside the sentence: the tool's own link moves to the end.
+        link_start, link_end = item.link_span
+        link, text = line[link_start:link_end], tail.lstrip(" \t")
+        return f"{line[:link_start]}{text} {link}{rest[len(tail) :]}"
+    return f"{line[:start]}{annotations}{line[end:]}"
 
 
 # Line breaks str.splitlines() honours that Markdown does not (it splits only at \n, \r\n, \r).
@@ -826,9 +1011,16 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
         item = items.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
-        line = lines[line_no - 1]
+        at = item.link_line_no - 1
+        line = lines[at]
         content = line.rstrip("\r\n")  # only the ending can hold these characters
-        lines[line_no - 1] = _edit_line(content, item, edit, style) + line[len(content) :]
+        content = _edit_link(content, item, edit, style)
+        if at != line_no - 1:  # a wrapped item: its box is on its first line
+            lines[at] = content + line[len(line.rstrip("\r\n")) :]
+            at = line_no - 1
+            line = lines[at]
+            content = line.rstrip("\r\n")
+        lines[at] = _edit_box(content, item, edit) + line[len(line.rstrip("\r\n")) :]
     return "".join(lines)
 
 
@@ -837,9 +1029,16 @@ def binding_line_text(url: str) -> str:
 
 
 def set_binding(text: str, url: str) -> str:
-    """Write (or replace) the file's binding comment; a new one goes on the first line."""
+    """Write (or replace) the file's binding comment; a new one goes on the first line, or on
+    the line right after the front matter (above it, GitHub would no longer see front matter).
+    """
     doc = parse_document(text)
     bom = "\ufeff" if text.startswith("\ufeff") else ""
+    if doc.binding_line is None and doc.front_matter_end:
+        front, rest = split_front_matter(text)
+        if front.endswith(("\n", "\r")):
+            return front + binding_line_text(url) + doc.newline + rest
+        return front + doc.newline + binding_line_text(url)  # the front matter ends the file
     if doc.binding_line is None:
         return bom + binding_line_text(url) + doc.newline + text[len(bom) :]
     lines = _lines_with_ends(text)
@@ -859,5 +1058,8 @@ def strip_binding(text: str) -> str:
     lines = _lines_with_ends(text)
     index = doc.binding_line - 1
     bom = "\ufeff" if index == 0 and text.startswith("\ufeff") else ""
-    del lines[index]
+    removed = lines.pop(index)
+    if index == len(lines) and index == doc.front_matter_end and removed == removed.rstrip("\r\n"):
+        # set_binding gave front matter that ended the file a line ending: it goes too
+        lines[-1] = lines[-1].rstrip("\r\n")
     return bom + "".join(lines)

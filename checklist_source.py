@@ -604,10 +604,11 @@ def digest(text: str) -> str:
 
 
 def master_body(plan_text: str, label: str) -> str:
-    """The master issue's body: a line naming the plan file, the plan, the hidden marker."""
+    """The master issue's body: a line naming the plan file, the plan (without its binding line
+    and front matter, which an issue would show as Markdown), the hidden marker."""
     # as GitHub will hold it: a token pasted into the plan is never published, and the digest
     # must be that of the text the issue holds
-    plan = scrub(cp.strip_binding(plan_text).lstrip("\ufeff"))
+    plan = scrub(cp.split_front_matter(cp.strip_binding(plan_text).lstrip("\ufeff"))[1])
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
     marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"

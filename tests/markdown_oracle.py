@@ -97,6 +97,22 @@ def split_lines(text: str) -> list[str]:
     return _LINE_END_RE.split(text)
 
 
+_FRONT_MATTER_RE = re.compile(
+    r"---[ \t]*(?:\r\n|\r|\n)(?:[^\r\n]*(?:\r\n|\r|\n))*?(?:---|\.\.\.)[ \t]*(?=\r|\n|\Z)"
+)
+
+
+def without_front_matter(text: str) -> str:
+    """The text with a front matter block (`---` on line 1 to the next `---` or `...` line)
+    blanked: GitHub shows it as a table, then renders the rest, which blank lines leave as is.
+    """
+    start = 1 if text.startswith(BOM) else 0
+    m = _FRONT_MATTER_RE.match(text, start)
+    if m is None:
+        return text
+    return text[:start] + "".join(_LINE_END_RE.findall(m.group(0))) + text[m.end() :]
+
+
 def render_html(text: str) -> str:
     return cmarkgfm.markdown_to_html_with_extensions(
         normalize(text), options=RENDER_OPTIONS, extensions=list(GFM_EXTENSIONS)
@@ -156,7 +172,7 @@ def _cmark_takes_box(line: bytes, marker_start: int) -> bool:
 def _tasks(text: str) -> tuple[list[bytes], list[RenderedItem], list[Task], int | None]:
     # GitHub, like cmark-gfm's block parser, ignores a leading BOM; removing it first also keeps
     # cmark-gfm's task scanner, which would see it, from changing the structure it returns.
-    text = normalize(text.removeprefix(BOM))
+    text = without_front_matter(normalize(text.removeprefix(BOM)))
     lines = [line.encode("utf-8") for line in split_lines(text)]
     items = rendered_items(text)
     tasks = []
@@ -207,7 +223,8 @@ def undecidable_after(text: str) -> int | None:
 
 def cmark_task_boxes(text: str) -> list[tuple[int, bool]]:
     """cmark-gfm's own tasklist-extension verdict, by the line where each item starts."""
-    return sorted((it.line_no, it.cmark_checked) for it in rendered_items(text) if it.cmark_task)
+    items = rendered_items(without_front_matter(text))
+    return sorted((it.line_no, it.cmark_checked) for it in items if it.cmark_task)
 
 
 def cmark_quirks(text: str) -> list[str]:

@@ -102,7 +102,8 @@ BLOCK_CASES = [
         ],
         id="nested-tabs",
     ),
-    pytest.param("- [ ] a\n\t\t- [ ] b", [item(1, False, "a")], id="tabs-too-deep-is-code"),
+    # the second line is no item: it continues the paragraph (which indented code cannot break)
+    pytest.param("- [ ] a\n\t\t- [ ] b", [item(1, False, "a - [ ] b")], id="tabs-too-deep"),
     pytest.param(
         "1. [ ] a\n\t- [ ] b",
         [item(1, False, "a"), item(2, False, "b", depth=1, parent=0)],
@@ -129,7 +130,7 @@ BLOCK_CASES = [
     ),
     pytest.param(
         "- [ ] a\nlazy\n  - [ ] b",
-        [item(1, False, "a"), item(3, False, "b", depth=1, parent=0)],
+        [item(1, False, "a lazy"), item(3, False, "b", depth=1, parent=0)],
         id="lazy-continuation",
     ),
     pytest.param("\t- [ ] a\n    - [ ] b", [], id="indented-code"),
@@ -176,7 +177,7 @@ BLOCK_CASES = [
     pytest.param("<div>\n- [ ] a\n</div>\n\n- [ ] b", [item(5, False, "b")], id="html-block"),
     pytest.param("<details>\n\n- [ ] a\n\n</details>", [item(3, False, "a")], id="details"),
     pytest.param("<pre>\n- [ ] a\n</pre>\n- [ ] b", [item(4, False, "b")], id="pre"),
-    pytest.param("text <!--\n- [ ] a\n-->", [item(2, False, "a")], id="inline-comment-start"),
+    pytest.param("text <!--\n- [ ] a\n-->", [item(2, False, "a -->")], id="inline-comment-start"),
     # headings: the section path
     pytest.param(
         "# A\n## B\n- [ ] x\n# C\n- [ ] y",
@@ -204,7 +205,7 @@ BLOCK_CASES = [
     ),
     pytest.param(
         "# S\n- [ ] a\nB\n---\n- [ ] b",
-        [item(2, False, "a", section=("S",)), item(5, False, "b", section=("S",))],
+        [item(2, False, "a B", section=("S",)), item(5, False, "b", section=("S",))],
         id="lazy-line-then-thematic-break-is-no-heading",
     ),
     pytest.param(
@@ -277,15 +278,21 @@ LINK_CASES = [
         [item(1, False, "a", issue=IssueRef(12, "o/r", "https://ghe.corp/o/r/issues/12"))],
         id="enterprise-host",
     ),
+    # the link is the last thing on the line, before the annotations: earlier is prose
     pytest.param(
-        "- [ ] a (#12) more text",
-        [item(1, False, "a", issue=REF, tail="more text")],
-        id="tool-link-then-user-text",
+        "- [ ] Handle the (#1) edge case on empty input",
+        [item(1, False, "Handle the (#1) edge case on empty input")],
+        id="tool-form-mid-sentence",
     ),
     pytest.param(
         "- [ ] a (#12) see (#13)",
-        [item(1, False, "a", issue=REF, tail="see (#13)")],
-        id="first-tool-link-wins",
+        [item(1, False, "a (#12) see", issue=IssueRef(13))],
+        id="last-tool-link-wins",
+    ),
+    pytest.param(
+        "- [ ] a (#12) (duplicate) see (#13)",
+        [item(1, False, "a", issue=REF, note="duplicate", tail="see (#13)")],
+        id="annotated-link-wins",
     ),
     pytest.param(
         "- [ ] a (#12) (PR #45) see also (#13)",
@@ -330,14 +337,14 @@ LINK_CASES = [
     ),
     pytest.param(
         "- [ ] a (#12) tail (PR #45)",
-        [item(1, False, "a", issue=REF, tail="tail (PR #45)")],
+        [item(1, False, "a (#12) tail (PR #45)")],
         id="annotation-after-user-text-is-text",
     ),
     pytest.param("- [ ] a (PR #45)", [item(1, False, "a (PR #45)")], id="annotation-no-link"),
     pytest.param("- [ ] (not planned)", [item(1, False, "(not planned)")], id="note-no-link"),
     pytest.param(
         "- [ ] a (#12) (pr #45) (Duplicate)",
-        [item(1, False, "a", issue=REF, tail="(pr #45) (Duplicate)")],
+        [item(1, False, "a (#12) (pr #45) (Duplicate)")],
         id="annotations-are-case-sensitive",
     ),
     # forms a user may write
@@ -364,13 +371,11 @@ LINK_CASES = [
     pytest.param(f"- [ ] a {URL}", [item(1, False, "a", issue=FILE_REF)], id="bare-url"),
     pytest.param(f"- [ ] a <{URL}>", [item(1, False, "a", issue=FILE_REF)], id="autolink"),
     pytest.param(f"- [ ] a ({URL})", [item(1, False, "a", issue=FILE_REF)], id="url-in-parens"),
+    # a pull request is never the link: its state says nothing about the test
     pytest.param(
         "- [ ] a http://github.com/o/r/pull/12",
-        [item(1, False, "a", issue=IssueRef(12, "o/r", "http://github.com/o/r/pull/12"))],
+        [item(1, False, "a http://github.com/o/r/pull/12")],
         id="pull-url",
-    ),
-    pytest.param(
-        f"- [ ] a [the bug]({URL})", [item(1, False, "a", issue=FILE_REF)], id="markdown-link"
     ),
     pytest.param(
         f"- [ ] a [#12]({URL})", [item(1, False, "a", issue=FILE_REF)], id="markdown-link-no-paren"
@@ -544,26 +549,27 @@ EDIT_CASES = [
         "- [ ] a (#12) (PR #45)",
         id="pr-replaced",
     ),
+    # without annotations the user's text after them would make the link prose: it moves
     pytest.param(
         "- [x] a (#12) (PR #45) tail",
         Edit(1, checked=False, pr=None),
         "issue",
-        "- [ ] a (#12) tail",
+        "- [ ] a tail (#12)",
         id="pr-removed-tail-kept",
     ),
     pytest.param(
-        f"- [x] a ([#12]({URL})) ([PR #45]({PR_URL}))\ttail",
+        f"- [x] a ([#12]({URL})) ([PR #45]({PR_URL}))\ttail  ",
         Edit(1, checked=False, pr=None),
         "file",
-        f"- [ ] a ([#12]({URL}))\ttail",
+        f"- [ ] a tail ([#12]({URL}))  ",
         id="pr-removed-file",
     ),
     pytest.param(
-        "- [ ] a (#12) tail",
+        "- [ ] a (#12) (duplicate) tail",
         Edit(1, note="not planned"),
         "issue",
         "- [ ] a (#12) (not planned) tail",
-        id="note-added-before-tail",
+        id="note-replaced-before-tail",
     ),
     pytest.param(
         "- [ ] a (#12) (not planned)",
@@ -608,10 +614,10 @@ EDIT_CASES = [
         id="user-link-kept-as-written",
     ),
     pytest.param(
-        f"- [ ] a [bug]({URL}) (not planned) more",
+        f"- [ ] a [#12]({URL}) (not planned) more",
         Edit(1, note=None),
         "file",
-        f"- [ ] a [bug]({URL}) more",
+        f"- [ ] a [#12]({URL}) more",
         id="user-md-link",
     ),
     pytest.param(
@@ -625,8 +631,8 @@ EDIT_CASES = [
         "- [ ] a (#12) (PR #45) see (#13)",
         Edit(1, pr=None),
         "issue",
-        "- [ ] a (#12) see (#13)",
-        id="tail-with-ref-untouched",
+        "- [ ] a see (#13) (#12)",
+        id="tail-with-ref-moves-before-the-link",
     ),
 ]
 
@@ -794,6 +800,237 @@ def test_binding_write_and_strip(text: str, written: str, stripped: str) -> None
     assert cp.parse_document(written).binding == NEW
     assert cp.strip_binding(written) == stripped
     assert cp.strip_binding(text) == stripped
+
+
+# What is the link and what is prose (issue 10 #2): examples from real plans
+PULL = "https://github.com/o/r/pull/2642"
+ISSUE = "https://github.com/o/r/issues/4063"
+
+
+@pytest.mark.parametrize(
+    ("line", "checked", "text", "issue"),
+    [
+        # a Markdown link whose text is words is content, wherever it points
+        (f"- [ ] Update the release page. [Sample PR]({PULL})", False, None, None),
+        (f"- [x] 01/11/2021: Proposed idea in a [GitHub issue]({ISSUE})", True, None, None),
+        # a pull request in any form other than the tool's `(PR #N)` annotation is content
+        (f"- [ ] a {PULL}", False, None, None),
+        (f"- [ ] a <{PULL}>", False, None, None),
+        (f"- [ ] a closes {PULL}", False, None, None),
+        (f"- [ ] a [#2642]({PULL})", False, None, None),
+        # ... but the tool's own form is the link, as `(#2642)` is in an issue body
+        (f"- [ ] a ([#2642]({PULL}))", False, "a", IssueRef(2642, "o/r", PULL)),
+        # the tool's own form in the middle of a sentence is content
+        ("- [ ] Handle the (#1) edge case on empty input", False, None, None),
+        ("- [ ] Handle the\n  (#1) edge case on empty input", False, None, None),
+        # the forms the spec lists, at the end (before the annotations)
+        ("- [ ] a (#123)", False, "a", IssueRef(123)),
+        (f"- [ ] a ([#4063]({ISSUE}))", False, "a", IssueRef(4063, "o/r", ISSUE)),
+        ("- [ ] a closes #123", False, "a", IssueRef(123)),
+        (f"- [ ] a {ISSUE}", False, "a", IssueRef(4063, "o/r", ISSUE)),
+        ("- [ ] a o/r#123", False, "a", IssueRef(123, "o/r")),
+        (f"- [ ] a [#4063]({ISSUE})", False, "a", IssueRef(4063, "o/r", ISSUE)),
+        (f"- [ ] a [o/r#4063]({ISSUE})", False, "a", IssueRef(4063, "o/r", ISSUE)),
+        (f"- [ ] a [{ISSUE}]({ISSUE})", False, "a", IssueRef(4063, "o/r", ISSUE)),
+        ("- [ ] #123", False, "", IssueRef(123)),
+        (f"- [x] a {ISSUE} (PR #9) thanks", True, "a", IssueRef(4063, "o/r", ISSUE)),
+        # ... and on the last line of a wrapped item
+        (
+            "- [ ] Handle the (#1)\n  edge case (#2)",
+            False,
+            "Handle the (#1) edge case",
+            IssueRef(2),
+        ),
+    ],
+)
+def test_which_reference_is_the_link(
+    line: str, checked: bool, text: str | None, issue: IssueRef | None
+) -> None:
+    (got,) = cp.parse_checklist(line)
+    prose = " ".join(part.strip() for part in line[6:].split("\n"))
+    assert (got.checked, got.text, got.issue) == (checked, prose if text is None else text, issue)
+
+
+# Code spans and HTML comments render no link (issue 10 #5)
+@pytest.mark.parametrize(
+    ("line", "issue"),
+    [
+        ("- [ ] a `(#1)`", None),
+        ("- [ ] a ` (#1) `", None),
+        ("- [ ] a <!-- (#1) -->", None),
+        ("- [ ] a <!--(#1)-->", None),
+        ("- [ ] a `` ` (#1) ``", None),  # a double-backtick span holding a backtick
+        ("- [ ] a `x` closes #1 `y`", None),
+        (f"- [ ] a <!-- {URL} -->", None),
+        (f"- [ ] a `{URL}`", None),
+        ("- [ ] a <!-- `x --> (#1)", IssueRef(1)),  # the comment ends before the link
+        ("- [ ] a `<!--` (#1)", IssueRef(1)),  # a comment opener in a code span opens none
+        ("- [ ] a ` unclosed (#1)", IssueRef(1)),  # a lone backtick is literal
+        ("- [ ] a `` x ` (#1)", IssueRef(1)),  # runs of different lengths close nothing
+        ("- [ ] a <!-- unclosed (#1)", IssueRef(1)),  # so is an unclosed comment
+        ("- [ ] `code` then (#1)", IssueRef(1)),
+        ("- [ ] a <!-- note --> (#1) (PR #2)", IssueRef(1)),
+    ],
+)
+def test_code_spans_and_comments_hide_links(line: str, issue: IssueRef | None) -> None:
+    (got,) = cp.parse_checklist(line)
+    assert got.issue == issue
+    if issue is None:
+        assert got.text == line[6:]
+
+
+# ---------------------------------------------------------------------------
+# Wrapped items: the first paragraph goes on over several lines
+
+GUIDE = "[contribution guide](https://example.test/guide)"
+WRAPPED_TEXT = f"I have read the relevant section in the {GUIDE} on reporting bugs."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "last_line"),
+    [
+        pytest.param(
+            f"- [ ] I have read the relevant section in the\n  {GUIDE}\n  on reporting bugs.\n",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="three-lines",
+        ),
+        pytest.param(
+            f"- [ ] I have read the relevant section in the\n{GUIDE}\non reporting bugs.\n",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="lazy-lines",
+        ),
+        pytest.param(
+            f"> - [ ] I have read the relevant section in the\n>   {GUIDE}\n> on reporting bugs.",
+            item(1, False, WRAPPED_TEXT),
+            3,
+            id="in-a-quote",
+        ),
+        pytest.param(
+            "- [ ] first  \n  second\\\n  third (#12)\n",
+            item(1, False, "first second third", issue=REF),
+            3,
+            id="hard-breaks-are-spaces",
+        ),
+        pytest.param(
+            "- [ ] a\n  b (#12) (PR #45) tail",
+            item(1, False, "a b", **{"issue": REF, "pr": IssueRef(45), "tail": "tail"}),
+            2,
+            id="link-on-last-line",
+        ),
+        pytest.param(
+            "- [ ] a (#12)\n  b", item(1, False, "a", issue=REF, tail="b"), 2, id="old-link"
+        ),
+        pytest.param("- [ ] a (#12) x\n  b", item(1, False, "a (#12) x b"), 2, id="mid-first-line"),
+        pytest.param("- [ ] a\n  #12", item(1, False, "a #12"), 2, id="bare-ref-is-text"),
+        pytest.param("- [ ] a\n\n  b (#12)", item(1, False, "a"), 1, id="second-paragraph"),
+        pytest.param("- [ ] a\n  - [ ] b", item(1, False, "a"), 1, id="nested-item"),
+        pytest.param("- [ ] a\n  ```\n  b", item(1, False, "a"), 1, id="fence-ends-it"),
+        pytest.param("- [ ] a\n  b\n  ---", item(1, False, "a b"), 2, id="setext-heading"),
+        pytest.param("- [ ] a\n  b | c\n  -|-", item(1, False, "a"), 1, id="table-header-row"),
+    ],
+)
+def test_wrapped_item_reads_its_whole_first_paragraph(
+    text: str, expected: tuple[object, ...], last_line: int
+) -> None:
+    assert summary(text)[0] == expected
+    assert cp.parse_checklist(text)[0].last_line_no == last_line
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_wrapped_item_link_and_annotations_go_on_its_last_line(nl: str) -> None:
+    lines = ["- [ ] I have read the relevant section in the", f"  {GUIDE}", "  on reporting bugs."]
+    text = nl.join([*lines, "- [ ] next", ""])
+    linked = cp.apply_edits(text, [Edit(1, issue=FILE_REF)], style="file")
+    assert linked == nl.join([*lines[:2], f"{lines[2]} ([o/r#12]({URL}))", "- [ ] next", ""])
+    (wrapped, _) = cp.parse_checklist(linked)
+    assert (wrapped.text, wrapped.issue, wrapped.last_line_no) == (WRAPPED_TEXT, FILE_REF, 3)
+
+    # what sync does when the issue closes with a PR, then reopens
+    closed = cp.apply_edits(linked, [Edit(1, checked=True, pr=FILE_PR)], style="file")
+    assert closed == nl.join(
+        [
+            "- [x] I have read the relevant section in the",
+            lines[1],
+            f"{lines[2]} ([o/r#12]({URL})) ([PR #45]({PR_URL}))",
+            "- [ ] next",
+            "",
+        ]
+    )
+    (wrapped, _) = cp.parse_checklist(closed)
+    assert (wrapped.checked, wrapped.pr, wrapped.text) == (True, FILE_PR, WRAPPED_TEXT)
+    assert cp.apply_edits(closed, [Edit(1, checked=False, pr=None)], style="file") == linked
+
+
+def test_old_link_on_a_wrapped_items_first_line_is_edited_there() -> None:
+    text = "- [ ] a (#12)\n  b\n"
+    closed = cp.apply_edits(text, [Edit(1, checked=True, pr=IssueRef(45))])
+    assert closed == "- [x] a (#12) (PR #45)\n  b\n"
+
+
+# ---------------------------------------------------------------------------
+# Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
+
+FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "end", "items", "section"),
+    [
+        pytest.param(f"{FRONT}- [ ] a\n", 4, [5], (), id="plain"),
+        pytest.param("---\n- [ ] in yaml\n---\n- [ ] a\n", 3, [4], (), id="item-in-yaml"),
+        # without the front matter rule `title: x` + `---` would be a heading over the items
+        pytest.param("---\ntitle: x\n---\n- [ ] a\n", 3, [4], (), id="no-setext-heading"),
+        pytest.param("---\n---\n- [ ] a", 2, [3], (), id="empty"),
+        pytest.param("---  \na: 1\n...\n- [ ] a", 3, [4], (), id="dots-close"),
+        pytest.param("\ufeff---\r\na: 1\r\n---\r\n- [ ] a\r\n", 3, [4], (), id="bom-crlf"),
+        pytest.param("---\n- [ ] a\n", 0, [2], (), id="never-closed"),
+        pytest.param("\n---\na\n---\n- [ ] b\n", 0, [5], ("a",), id="not-on-line-1"),
+        pytest.param(" ---\na\n---\n- [ ] b\n", 0, [4], ("a",), id="indented"),
+        pytest.param("---x\na\n---\n- [ ] b\n", 0, [4], ("---x a",), id="not-a-fence"),
+    ],
+)
+def test_front_matter_is_not_markdown(
+    text: str, end: int, items: list[int], section: tuple[str, ...]
+) -> None:
+    doc = cp.parse_document(text)
+    assert doc.front_matter_end == end
+    assert [item.line_no for item in doc.items] == items
+    assert all(item.section == section for item in doc.items)
+    front, rest = cp.split_front_matter(text)
+    assert front + rest == text
+    assert front.count("\n") + front.count("\r") - front.count("\r\n") == end
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        pytest.param(f"{FRONT}\n- [ ] a\n", f"{FRONT}{BINDING_LINE}\n\n- [ ] a\n", id="new"),
+        pytest.param(
+            "\ufeff---\r\na: 1\r\n---\r\n- [ ] a",
+            f"\ufeff---\r\na: 1\r\n---\r\n{BINDING_LINE}\r\n- [ ] a",
+            id="bom-crlf",
+        ),
+        pytest.param("---\n---", f"---\n---\n{BINDING_LINE}", id="front-matter-ends-the-file"),
+        pytest.param(
+            f"{FRONT}{BINDING_LINE.replace('42', '9')}\n- [ ] a\n",
+            f"{FRONT}{BINDING_LINE}\n- [ ] a\n",
+            id="replaced",
+        ),
+        pytest.param(
+            f"---\n{BINDING_LINE}\n---\n- [ ] a\n",
+            f"---\n{BINDING_LINE}\n---\n{BINDING_LINE}\n- [ ] a\n",
+            id="comment-in-yaml-is-no-binding",
+        ),
+    ],
+)
+def test_binding_goes_after_front_matter(text: str, written: str) -> None:
+    assert cp.set_binding(text, BINDING) == written
+    doc = cp.parse_document(written)
+    assert doc.binding == BINDING and doc.binding_line == doc.front_matter_end + 1
+    if cp.parse_document(text).binding is None:
+        assert cp.strip_binding(written) == text
 
 
 # ---------------------------------------------------------------------------
@@ -1071,7 +1308,7 @@ def test_an_edit_changes_only_its_line(text: str, data: st.DataObject) -> None:
     before_lines, after_lines = _lines(text), _lines(after)
     assert len(before_lines) == len(after_lines)
     for no, (old, new) in enumerate(zip(before_lines, after_lines, strict=True), 1):
-        if no != target.line_no:
+        if no not in (target.line_no, target.link_line_no):  # box, link: one line unless wrapped
             assert old == new
     old, new = before_lines[target.line_no - 1], after_lines[target.line_no - 1]
     assert old[: target.box_col] == new[: target.box_col]  # marker and indentation
@@ -1129,6 +1366,13 @@ def test_annotations_round_trip(
     kept = [i for i in linked if not (unreadable and i.link_style == "user" and i.tail)]
     for before in kept:
         got = after[before.line_no]
+        if unreadable and before.tail and cp._find_link(before.tail) is not None:
+            continue  # known limit: moved before the link, the tail's own link may win
+        if unreadable and before.tail and got.issue == before.issue and got.text != before.text:
+            # the tool's own link moved after the user's text so that it stays the link
+            words = f"{before.text} {before.tail}".split()
+            assert f"{got.text} {got.tail}".split() == words
+            continue
         assert (got.issue, got.text, got.tail) == (before.issue, before.text, before.tail)
         untouched = (before.pr, before.note) == (pr, note)
         assert (got.pr, got.note) == (pr if untouched else _as_written(pr, style), note)

@@ -260,6 +260,8 @@ REGRESSIONS = [
     "1234567890\n-\v\n9. [X] x",  # \v and \f are spaces in a delimiter row
     "x\n:-\n2. [ ] x",  # a delimiter row needs no pipe
     "a|b\n--|-\n    c\nd\n2. [ ] x",  # indented code ends a table
+    "---\n- [ ] a\n---\n- [ ] x",  # front matter: GitHub shows a table, then the rest
+    "\ufeff---\r\ntitle: x\r\n...\r\n2. [ ] x",
 ]
 
 

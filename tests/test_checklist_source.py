@@ -404,6 +404,17 @@ def test_master_body_round_trip() -> None:
     assert not cs.master_edited(body)
 
 
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_master_body_leaves_front_matter_out(nl: str) -> None:
+    binding = "<!-- checklist-sync: https://github.com/o/r/issues/1 -->"
+    plan = nl.join(["---", "title: Plan", "---", binding, "# Plan", "- [ ] a (#2)", ""])
+    body = cs.master_body("\ufeff" + plan, "plan.md")
+    _label, recorded, mirrored = cs.split_master_body(body)
+    assert mirrored.strip() == nl.join(["# Plan", "- [ ] a (#2)"])
+    assert "title: Plan" not in body and "checklist-sync: https" not in body
+    assert recorded == cs.digest(mirrored) and not cs.master_edited(body)
+
+
 def test_master_edits_by_sync_are_not_edits() -> None:
     body = cs.master_body(PLAN, "plan.md")
     ticked = cp.apply_edits(
