@@ -242,6 +242,20 @@ def server_env(fake: Fake, **env: str | None) -> dict[str, str]:
     return {k: v for k, v in merged.items() if v is not None}
 
 
+def measured() -> list[str]:
+    """The interpreter, under coverage when this test run measures it: the server runs as a
+    subprocess, and its coverage data joins the run's.
+    """
+    import coverage
+
+    if coverage.Coverage.current() is None:
+        return [sys.executable]
+    config = ROOT / "pyproject.toml"
+    data = ROOT / ".coverage"
+    return [sys.executable, "-m", "coverage", "run", "--parallel-mode", f"--rcfile={config}",
+            f"--data-file={data}"]  # fmt: skip
+
+
 @pytest.fixture
 def start(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
@@ -250,7 +264,7 @@ def start(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
         *args: str, wait: bool = True, state: Path | None = None, **env: str | None
     ) -> Server:
         state = state or tmp_path / "state.sqlite3"
-        command = [sys.executable, str(ROOT / "sync_checklist.py"), "--serve", "--port", "0"]
+        command = [*measured(), str(ROOT / "sync_checklist.py"), "--serve", "--port", "0"]
         proc = subprocess.Popen(
             [*command, "--state", str(state), *args],
             cwd=tmp_path,
