@@ -900,8 +900,9 @@ class App:
     async def trigger(self, request: Request) -> Response:
         if (denied := self.authorized(request)) is not None:
             return denied
-        origin = request.headers.get("origin")
-        if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # browsers say where a form post comes from; a reverse proxy leaves this header alone
+        # (unlike Host, which it may rewrite), so the check holds behind one
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return PlainTextResponse("cross-site request refused\n", status_code=403)
         form = parse_qs((await request.body())[:4096].decode("latin-1"))
         if not hmac.compare_digest((form.get("csrf") or [""])[0].encode(), self.csrf.encode()):

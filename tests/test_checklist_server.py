@@ -27,7 +27,7 @@ import pytest
 import requests
 
 import checklist_server as srv
-from sync_checklist import ChecklistRef
+from sync_checklist import ChecklistRef, SyncOptions
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -508,12 +508,14 @@ def test_page_needs_the_password_and_a_csrf_token(start: Callable[..., Server], 
     assert good.status_code == 200
     assert "<script>alert(1)</script>" not in good.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in good.text
+    for secret in (SECRET, PASSWORD, fake.github.token):
+        assert secret not in good.text and secret not in server.get("/metrics").text
     token = re.search(r'name="csrf" value="([^"]+)"', good.text)
     assert token
     url = f"{server.url}/checklists/0/sync"
     auth = ("x", PASSWORD)
     assert requests.post(url, auth=auth, data={"csrf": "forged"}, timeout=5).status_code == 403
-    cross = {"Origin": "https://evil.example"}
+    cross = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
     answer = requests.post(url, auth=auth, data={"csrf": token[1]}, headers=cross, timeout=5)
     assert answer.status_code == 403
     assert requests.post(url, data={"csrf": token[1]}, timeout=5).status_code == 401
@@ -745,3 +747,26 @@ def test_status_page_in_a_browser(start: Callable[..., Server], fake: Fake, tmp_
     assert dialogs == []  # the script in the item never ran
     assert f"- [x] alpha (#{alpha})" in body_of(fake, master)
     assert f"(#{hostile})" in body_of(fake, master)
+
+
+def test_healthz_is_503_when_the_worker_is_not_running(tmp_path: Path) -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    store = srv.Store(tmp_path / "state.sqlite3")
+    worker = srv.Worker(
+        store, [], SyncOptions(), srv.Metrics(), reconcile_every=0, quiet=True, verbose=False
+    )
+    app = srv.App(store, [], worker, srv.DeliveryWriter(store, []), srv.Metrics(), b"s", None)
+    request = Request({"type": "http", "method": "GET", "path": "/healthz", "headers": []})
+
+    def status() -> int:
+        return asyncio.run(app.healthz(request)).status_code
+
+    assert status() == 503  # never started
+    worker.start()
+    assert status() == 200
+    worker.stopping.set()
+    worker.join(5)
+    assert status() == 503
