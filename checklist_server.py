@@ -284,7 +284,12 @@ class Store:
                 (key,),
             ).fetchone()
             if row is not None:
-                db.execute("UPDATE jobs SET hints = hints + 1 WHERE id = ?", (row["id"],))
+                # a manual sync joining a waiting retry still skips the backoff
+                db.execute(
+                    "UPDATE jobs SET hints = hints + 1, trigger = CASE WHEN ? = 'manual' "
+                    "THEN 'manual' ELSE trigger END WHERE id = ?",
+                    (trigger, row["id"]),
+                )
                 return int(row["id"])
         cursor = db.execute(
             "INSERT INTO jobs (checklist, trigger, dry_run, queued, delivery) "

@@ -493,6 +493,15 @@ def test_a_failing_checklist_backs_off_and_the_others_go_on(
     page = server.get("/", auth=("anyone", PASSWORD)).text
     assert 'class="card failed"' in page and "Failing: 1 attempt(s) in a row" in page
 
+    # Sync now does not wait out the backoff
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    requests.post(
+        f"{server.url}/checklists/1/sync", auth=("x", PASSWORD), data={"csrf": token[1]}, timeout=5
+    )
+    failed = server.wait_jobs("state = 'failed'", 2)
+    assert failed[-1]["trigger"] == "manual"
+
 
 # ---------------------------------------------------------------------------
 # Page, health, metrics
