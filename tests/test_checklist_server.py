@@ -128,6 +128,39 @@ def test_human_time(ago: float, text: str) -> None:
     assert srv.human_time(1_700_000_000 - ago, 1_700_000_000).startswith(text + " (2023-11-")
 
 
+def test_store_coalesces_backs_off_and_requeues(tmp_path: Path) -> None:
+    store = srv.Store(tmp_path / "state.sqlite3")
+    a = served("a")
+    batch = [
+        srv.Delivery("d1", "issues", issue_event("closed", 1)),
+        srv.Delivery("d2", "issues", issue_event("closed", 1)),
+        srv.Delivery("d1", "issues", issue_event("closed", 1)),  # redelivered in the same burst
+    ]
+    assert store.record_deliveries(batch, [a]) == [True, True, False]
+    (job,) = store.recent("jobs", "id")
+    assert (job["trigger"], job["hints"], job["delivery"]) == ("webhook", 2, "d1")
+
+    claimed = store.claim(time.time())
+    assert claimed is not None and claimed["id"] == job["id"]
+    waiting = store.enqueue("a", "schedule")
+    assert waiting != job["id"]  # a running job takes no more hints
+    store.finish(claimed, {"exit_code": 2, "error": "boom"}, None)
+    state = store.checklist_state("a")
+    assert state is not None and state["failures"] == 1 and state["retry_at"] > time.time() + 20
+    assert store.claim(time.time()) is None  # the waiting sync (and its retry) wait it out
+    assert store.enqueue("a", "retry") == waiting  # the retry joined the waiting sync
+    assert store.enqueue("a", "manual") == waiting  # so does Sync now, which skips the backoff
+    manual = store.claim(time.time())
+    assert manual is not None and (manual["id"], manual["trigger"]) == (waiting, "manual")
+
+    assert store.requeue_interrupted() == 1  # killed while running: queued again
+    again = store.claim(time.time())
+    assert again is not None and again["id"] == manual["id"]
+    store.finish(again, {"exit_code": 0, "error": None}, [[REPO, 1]])
+    assert store.linked() == {"a": {(REPO, 1)}}
+    assert store.checklist_state("a")["failures"] == 0  # type: ignore[index]
+
+
 # ---------------------------------------------------------------------------
 # The server as a subprocess
 
