@@ -284,7 +284,12 @@ class Store:
                 (key,),
             ).fetchone()
             if row is not None:
-                db.execute("UPDATE jobs SET hints = hints + 1 WHERE id = ?", (row["id"],))
+                # a manual sync joining a waiting retry still skips the backoff
+                db.execute(
+                    "UPDATE jobs SET hints = hints + 1, trigger = CASE WHEN ? = 'manual' "
+                    "THEN 'manual' ELSE trigger END WHERE id = ?",
+                    (trigger, row["id"]),
+                )
                 return int(row["id"])
         cursor = db.execute(
             "INSERT INTO jobs (checklist, trigger, dry_run, queued, delivery) "
@@ -562,19 +567,21 @@ def job_result(
 E = html.escape
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem;
-color:#1f2328}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-.card{border:1px solid #d0d7de;border-radius:8px;padding:1rem;margin:1rem 0}
-.card.failed{border:2px solid #cf222e;background:#ffebe9}.card.warnings{border-color:#bf8700}
-.badge{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.85rem;color:#fff}
-.ok{background:#1a7f37}.warnings .badge,.badge.warnings{background:#9a6700}
-.badge.failed{background:#cf222e}.badge.never,.badge.queued,.badge.running{background:#6e7781}
+color:#1f2328}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}h3{margin:0 0 .3rem}
+.card{border:1px solid #d0d7de;border-left:6px solid #1a7f37;border-radius:8px;padding:1rem;
+margin:1rem 0}.card.warnings{border-left-color:#bf8700}.card.never,.card.queued{
+border-left-color:#8c959f}.card.failed{border:2px solid #cf222e;border-left:6px solid #cf222e;
+background:#ffebe9}.badge{display:inline-block;border-radius:1rem;padding:0 .6rem;
+font-size:.8rem;color:#fff;vertical-align:middle;background:#6e7781}.badge.ok{
+background:#1a7f37}.badge.warnings{background:#9a6700}.badge.failed{background:#cf222e}
 .bar{display:flex;height:.9rem;border-radius:.45rem;overflow:hidden;background:#eaeef2;
 margin:.5rem 0}.bar span{display:block}.b-done{background:#1a7f37}.b-open{background:#afb8c1}
-.b-np{background:#8250df}.b-bad{background:#cf222e}.error{color:#cf222e;font-weight:600}
+.b-np{background:#8250df}.b-bad{background:#cf222e}.error{color:#a40e26;font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;
 padding:.2rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
-form{display:inline}button{font:inherit;padding:.25rem .8rem;margin-right:.4rem}
+form{display:inline}button{font:inherit;padding:.25rem .8rem;margin:.3rem .4rem .3rem 0}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto;font-size:.85rem}.muted{color:#656d76}
+details{margin-top:.5rem}
 """
 
 
@@ -900,8 +907,9 @@ class App:
     async def trigger(self, request: Request) -> Response:
         if (denied := self.authorized(request)) is not None:
             return denied
-        origin = request.headers.get("origin")
-        if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # browsers say where a form post comes from; a reverse proxy leaves this header alone
+        # (unlike Host, which it may rewrite), so the check holds behind one
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return PlainTextResponse("cross-site request refused\n", status_code=403)
         form = parse_qs((await request.body())[:4096].decode("latin-1"))
         if not hmac.compare_digest((form.get("csrf") or [""])[0].encode(), self.csrf.encode()):

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 import checklist_server as srv
-from sync_checklist import ChecklistRef
+from sync_checklist import ChecklistRef, SyncOptions
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +126,39 @@ def test_retry_delay(failures: int, delay: float) -> None:
 )
 def test_human_time(ago: float, text: str) -> None:
     assert srv.human_time(1_700_000_000 - ago, 1_700_000_000).startswith(text + " (2023-11-")
+
+
+def test_store_coalesces_backs_off_and_requeues(tmp_path: Path) -> None:
+    store = srv.Store(tmp_path / "state.sqlite3")
+    a = served("a")
+    batch = [
+        srv.Delivery("d1", "issues", issue_event("closed", 1)),
+        srv.Delivery("d2", "issues", issue_event("closed", 1)),
+        srv.Delivery("d1", "issues", issue_event("closed", 1)),  # redelivered in the same burst
+    ]
+    assert store.record_deliveries(batch, [a]) == [True, True, False]
+    (job,) = store.recent("jobs", "id")
+    assert (job["trigger"], job["hints"], job["delivery"]) == ("webhook", 2, "d1")
+
+    claimed = store.claim(time.time())
+    assert claimed is not None and claimed["id"] == job["id"]
+    waiting = store.enqueue("a", "schedule")
+    assert waiting != job["id"]  # a running job takes no more hints
+    store.finish(claimed, {"exit_code": 2, "error": "boom"}, None)
+    state = store.checklist_state("a")
+    assert state is not None and state["failures"] == 1 and state["retry_at"] > time.time() + 20
+    assert store.claim(time.time()) is None  # the waiting sync (and its retry) wait it out
+    assert store.enqueue("a", "retry") == waiting  # the retry joined the waiting sync
+    assert store.enqueue("a", "manual") == waiting  # so does Sync now, which skips the backoff
+    manual = store.claim(time.time())
+    assert manual is not None and (manual["id"], manual["trigger"]) == (waiting, "manual")
+
+    assert store.requeue_interrupted() == 1  # killed while running: queued again
+    again = store.claim(time.time())
+    assert again is not None and again["id"] == manual["id"]
+    store.finish(again, {"exit_code": 0, "error": None}, [[REPO, 1]])
+    assert store.linked() == {"a": {(REPO, 1)}}
+    assert store.checklist_state("a")["failures"] == 0  # type: ignore[index]
 
 
 # ---------------------------------------------------------------------------
@@ -242,6 +275,20 @@ def server_env(fake: Fake, **env: str | None) -> dict[str, str]:
     return {k: v for k, v in merged.items() if v is not None}
 
 
+def measured() -> list[str]:
+    """The interpreter, under coverage when this test run measures it: the server runs as a
+    subprocess, and its coverage data joins the run's.
+    """
+    import coverage
+
+    if coverage.Coverage.current() is None:
+        return [sys.executable]
+    config = ROOT / "pyproject.toml"
+    data = ROOT / ".coverage"
+    return [sys.executable, "-m", "coverage", "run", "--parallel-mode", f"--rcfile={config}",
+            f"--data-file={data}"]  # fmt: skip
+
+
 @pytest.fixture
 def start(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
@@ -250,7 +297,7 @@ def start(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
         *args: str, wait: bool = True, state: Path | None = None, **env: str | None
     ) -> Server:
         state = state or tmp_path / "state.sqlite3"
-        command = [sys.executable, str(ROOT / "sync_checklist.py"), "--serve", "--port", "0"]
+        command = [*measured(), str(ROOT / "sync_checklist.py"), "--serve", "--port", "0"]
         proc = subprocess.Popen(
             [*command, "--state", str(state), *args],
             cwd=tmp_path,
@@ -479,6 +526,15 @@ def test_a_failing_checklist_backs_off_and_the_others_go_on(
     page = server.get("/", auth=("anyone", PASSWORD)).text
     assert 'class="card failed"' in page and "Failing: 1 attempt(s) in a row" in page
 
+    # Sync now does not wait out the backoff
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    requests.post(
+        f"{server.url}/checklists/1/sync", auth=("x", PASSWORD), data={"csrf": token[1]}, timeout=5
+    )
+    failed = server.wait_jobs("state = 'failed'", 2)
+    assert failed[-1]["trigger"] == "manual"
+
 
 # ---------------------------------------------------------------------------
 # Page, health, metrics
@@ -494,12 +550,14 @@ def test_page_needs_the_password_and_a_csrf_token(start: Callable[..., Server], 
     assert good.status_code == 200
     assert "<script>alert(1)</script>" not in good.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in good.text
+    for secret in (SECRET, PASSWORD, fake.github.token):
+        assert secret not in good.text and secret not in server.get("/metrics").text
     token = re.search(r'name="csrf" value="([^"]+)"', good.text)
     assert token
     url = f"{server.url}/checklists/0/sync"
     auth = ("x", PASSWORD)
     assert requests.post(url, auth=auth, data={"csrf": "forged"}, timeout=5).status_code == 403
-    cross = {"Origin": "https://evil.example"}
+    cross = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
     answer = requests.post(url, auth=auth, data={"csrf": token[1]}, headers=cross, timeout=5)
     assert answer.status_code == 403
     assert requests.post(url, data={"csrf": token[1]}, timeout=5).status_code == 401
@@ -733,3 +791,26 @@ def test_status_page_in_a_browser(start: Callable[..., Server], fake: Fake, tmp_
     assert dialogs == []  # the script in the item never ran
     assert f"- [x] alpha (#{alpha})" in body_of(fake, master)
     assert f"(#{hostile})" in body_of(fake, master)
+
+
+def test_healthz_is_503_when_the_worker_is_not_running(tmp_path: Path) -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    store = srv.Store(tmp_path / "state.sqlite3")
+    worker = srv.Worker(
+        store, [], SyncOptions(), srv.Metrics(), reconcile_every=0, quiet=True, verbose=False
+    )
+    app = srv.App(store, [], worker, srv.DeliveryWriter(store, []), srv.Metrics(), b"s", None)
+    request = Request({"type": "http", "method": "GET", "path": "/healthz", "headers": []})
+
+    def status() -> int:
+        return asyncio.run(app.healthz(request)).status_code
+
+    assert status() == 503  # never started
+    worker.start()
+    assert status() == 200
+    worker.stopping.set()
+    worker.join(5)
+    assert status() == 503
