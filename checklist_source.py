@@ -589,8 +589,37 @@ def _open_lock_file(key: str) -> int | None:
 # The master issue of a plan file
 
 
+# The file form's Markdown link around a label, `[#12](URL)` or `[PR o/r#9](URL)`: in an issue
+# body the label alone, `#12`, is what GitHub renders with the issue's title and state.
+_FILE_LABEL_RE = re.compile(r"\(\[((?:PR )?[^\[\]()\s]*#\d+)\]\([^\s()]+\)\)")
+
+
+def issue_style(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
+    """The plan with the tool's file-form links and PR annotations written as an issue body
+    writes them (`([#12](URL))` becomes `(#12)`); every other byte, the user's links
+    included, stays."""
+    contents, ends = cp.split_lines(text)
+    changed = False
+    for item in cp.parse_checklist(text) if items is None else items:
+        link = item.link_span if item.link_style == "file" else None
+        spans = [span for span in (link, item.annotation_span) if span is not None]
+        if not spans:
+            continue
+        start, end = spans[0][0], spans[-1][1]  # the link, then its annotations
+        line = contents[item.link_line_no - 1]
+        tool_part = _FILE_LABEL_RE.sub(r"(\1)", line[start:end])
+        if tool_part != line[start:end]:
+            contents[item.link_line_no - 1] = line[:start] + tool_part + line[end:]
+            changed = True
+    if not changed:
+        return text
+    return "".join(c + e for c, e in zip(contents, ends, strict=True))
+
+
 def normalize(text: str) -> str:
-    """The plan with everything sync may change (boxes, the tool's annotations) cleared."""
+    """The plan with everything sync may change (boxes, the tool's annotations) cleared and
+    its links in one style: a file and its master issue compare equal."""
+    text = issue_style(text)
     edits = [
         cp.Edit(item.line_no, checked=False, pr=None, note=None)
         for item in cp.parse_checklist(text)
@@ -603,12 +632,19 @@ def digest(text: str) -> str:
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()[:16]
 
 
+def mirrored_plan(plan_text: str) -> str:
+    """What of a plan file its master issue mirrors: the plan without its byte order mark,
+    binding line and front matter (an issue would show it as Markdown), with no token in it
+    (never published), its links as an issue body writes them (GitHub then shows each
+    linked issue's title and state)."""
+    plan = cp.split_front_matter(cp.strip_binding(plan_text).lstrip("\ufeff"))[1]
+    return issue_style(scrub(plan))
+
+
 def master_body(plan_text: str, label: str) -> str:
-    """The master issue's body: a line naming the plan file, the plan (without its binding line
-    and front matter, which an issue would show as Markdown), the hidden marker."""
-    # as GitHub will hold it: a token pasted into the plan is never published, and the digest
-    # must be that of the text the issue holds
-    plan = scrub(cp.split_front_matter(cp.strip_binding(plan_text).lstrip("\ufeff"))[1])
+    """The master issue's body: a line naming the plan file, the mirrored plan, the hidden
+    marker (with the digest of the text the issue holds)."""
+    plan = mirrored_plan(plan_text)
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
     marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"

@@ -34,7 +34,6 @@ from github_api import (
     Rejected,
     ToolError,
     WritePacer,
-    scrub,
 )
 from report import (
     Reporter,
@@ -685,7 +684,7 @@ def check_plan_fits(plan: cs.PlanFile, doc: cp.Document, label: str, repo_url: s
             f"{cs.ISSUE_BODY_LIMIT}): split it into several plans"
         )
     cs.check_body_fits(
-        cs.master_body(plan.text, label), doc.items, "file", repo_url, str(plan.path)
+        cs.master_body(plan.text, label), doc.items, "issue", repo_url, str(plan.path)
     )
 
 
@@ -875,14 +874,10 @@ def publish_master(
     """
     client, reporter = run.client, run.reporter
     assert client is not None
-    # the master body never has the file's byte order mark: compared with it, a plan that has
-    # one would never match, and every rerun would re-read the master
-    new_plan = scrub(cp.strip_binding(plan.text).removeprefix("\ufeff"))
-    if (
-        known is not None
-        and not cs.master_edited(known)
-        and cs.normalize(cs.split_master_body(known)[2]) == cs.normalize(new_plan)
-    ):
+    # compared as the master holds it: with a byte order mark or front matter kept, a plan
+    # would never match, and every rerun would re-read the master
+    new_plan = cs.mirrored_plan(plan.text)
+    if known is not None and not cs.master_edited(known) and current(known, new_plan):
         return
     outcome: dict[str, Any] = {}  # what the body as re-read just before the write called for
 
@@ -895,7 +890,7 @@ def publish_master(
         if cs.master_edited(body) and not force:
             outcome["refused"] = body
             return body
-        if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
+        if recorded is not None and current(body, new_plan):
             return body  # same items and text: the boxes there are sync's business
         carried = carry_state(new_plan, old_plan, run.settings.repo)
         new_body = cs.master_body(carried, label)
@@ -903,7 +898,7 @@ def publish_master(
             return body
         try:
             # the check of the run's start, again: the plan may have been edited since
-            cs.check_body_fits(new_body, cp.parse_checklist(carried), "file", run.repo_url, label)
+            cs.check_body_fits(new_body, cp.parse_checklist(carried), "issue", run.repo_url, label)
         except ConfigError as exc:
             outcome["too_long"] = exc.format_message()
             return body
@@ -919,6 +914,16 @@ def publish_master(
         reporter.fail(f"{outcome['too_long']}; master checklist #{number} not updated")
     elif outcome.get("published"):
         reporter.info(f"published {label} to master checklist #{number}")
+
+
+def current(body: str, new_plan: str) -> bool:
+    """The master issue already mirrors the plan, boxes and annotations aside (sync's
+    business), its links in the issue-body style (a master published before it had them is
+    republished once)."""
+    old_plan = cs.split_master_body(body)[2]
+    return cs.normalize(old_plan) == cs.normalize(new_plan) and (
+        cs.issue_style(old_plan) == old_plan
+    )
 
 
 def carry_state(new_plan: str, old_plan: str, repo: str) -> str:

@@ -488,7 +488,7 @@ def sync_targets(
         client.fetch_repo()  # a wrong repository or token fails here, with exit 2
     if master_number is not None:
         master = read_master(client, master_number, diagnose=plan is None)
-        style = "file" if plan is not None else "issue"
+        style = "issue"  # a master issue mirrors its plan in the issue-body style
         other = cs.other_plan(master.get("body") or "", cs.plan_label(plan.path)) if plan else None
         if plan is not None and other is not None:
             # sync writes only boxes, so the file is still synced; but another plan's master

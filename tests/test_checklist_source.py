@@ -478,3 +478,50 @@ def test_a_plan_write_never_carries_the_token(tmp_path: Path) -> None:
     path.write_text("- [ ] a\n")
     cs.PlanFile.read(path).write(f"- [ ] a ([#1](https://x/issues/1?t={secret}))\n")
     assert path.read_text() == "- [ ] a ([#1](https://x/issues/1?t=***))\n"
+
+
+ISSUE_URL = "https://github.com/o/r/issues"
+
+
+@pytest.mark.parametrize(
+    ("plan", "mirrored"),
+    [
+        pytest.param(
+            f"- [x] a ([#2]({ISSUE_URL}/2)) ([PR #8](https://github.com/o/r/pull/8)) tail\n",
+            "- [x] a (#2) (PR #8) tail\n",
+            id="link-and-pr",
+        ),
+        pytest.param(
+            "- [ ] b ([x/y#3](https://github.com/x/y/issues/3)) (not planned)\n",
+            "- [ ] b (x/y#3) (not planned)\n",
+            id="other-repository",
+        ),
+        # a link the user wrote in another form is theirs: never rewritten
+        pytest.param(
+            f"- [ ] c [#4]({ISSUE_URL}/4)\n", f"- [ ] c [#4]({ISSUE_URL}/4)\n", id="user-form"
+        ),
+        pytest.param(
+            f"- [ ] d\n  wrapped ([#5]({ISSUE_URL}/5))\r\n",
+            "- [ ] d\n  wrapped (#5)\r\n",
+            id="wrapped-crlf",
+        ),
+        pytest.param(
+            "- [ ] e (#6) ([PR #9](https://github.com/o/r/pull/9))\n",
+            "- [ ] e (#6) (PR #9)\n",
+            id="issue-link-file-pr",
+        ),
+        pytest.param(
+            f"```\n- [ ] f ([#7]({ISSUE_URL}/7))\n```\n",
+            f"```\n- [ ] f ([#7]({ISSUE_URL}/7))\n```\n",
+            id="in-code",
+        ),
+    ],
+)
+def test_the_master_mirrors_the_plan_in_the_issue_body_style(plan: str, mirrored: str) -> None:
+    """GitHub shows `(#2)` in an issue body with the issue's title and state."""
+    assert cs.issue_style(plan) == mirrored
+    assert cs.mirrored_plan(plan) == mirrored
+    # a file and its master compare equal, boxes and annotations aside
+    assert cs.normalize(plan) == cs.normalize(mirrored)
+    body = cs.master_body(plan, "plan.md")
+    assert mirrored.rstrip("\r\n") in body and not cs.master_edited(body)

@@ -251,7 +251,9 @@ def test_fresh_plan_creates_master_issues_and_links(cli: Cli) -> None:
         item_line = f"{issue['title'].removeprefix('[Test] ')} ([#{issue['number']}]"
         assert f"{item_line}({issue['html_url']}))" in text
         assert f"(#{issue['number']})" not in text  # the file uses the Markdown form
-        assert f"[#{issue['number']}]({issue['html_url']})" in master["body"]
+        # the master issue in the issue-body style: GitHub shows the issue's title and state
+        assert f"{issue['title'].removeprefix('[Test] ')} (#{issue['number']})" in master["body"]
+        assert issue["html_url"] not in master["body"]
     # checked items, code blocks and HTML comments are left as they were
     assert "- [x] reads the sample fixture\n" in text
     assert "- [ ] inside a code block\n" in text
@@ -492,8 +494,8 @@ def test_boxes_ticked_on_github_survive_a_republish(cli: Cli) -> None:
     result = cli(plan)
     assert result.exit_code == 0, result.output
     master = fake.issue(REPO, 1)["body"]
-    assert f"- [x] parses date-named directories ([#2]({HTML}/2))" in master
-    assert "- [ ] one more ([#" in master
+    assert "- [x] parses date-named directories (#2)" in master
+    assert "- [ ] one more (#" in master
 
 
 def test_an_item_without_text_is_skipped(cli: Cli) -> None:
@@ -722,7 +724,7 @@ def test_master_edited_on_github_refuses_then_force_republishes(cli: Cli) -> Non
     assert result.exit_code == 0, result.output
     master = fake.issue(REPO, 1)["body"]
     assert "A note someone typed on GitHub." not in master
-    assert "a new item ([#" in master
+    assert "a new item (#" in master
     assert cli(plan).exit_code == 0
     assert writes(fake) == []
 
@@ -771,7 +773,7 @@ def test_plan_file_name_with_a_space(cli: Cli) -> None:
     write_plan(read(plan) + "\n- [ ] a new item\n", name="test plan.md")
     result = cli(plan)
     assert result.exit_code == 0, result.output
-    assert "a new item ([#" in cli.fake.issue(REPO, 1)["body"]
+    assert "a new item (#" in cli.fake.issue(REPO, 1)["body"]
 
 
 def test_two_master_issues_claiming_the_plan(cli: Cli) -> None:
@@ -817,7 +819,7 @@ def test_a_plan_whose_links_would_push_the_master_over_the_limit(cli: Cli, dry_r
     annotated: refused before any write (exit 2), and the dry run says so too."""
     items = "".join(f"- [ ] case {n:02}\n" for n in range(12))
     body = len(cs.master_body(f"# Plan\n\n\n\n{items}", "plan.md"))
-    padding = "x" * (cs.ISSUE_BODY_LIMIT - body - body_headroom(12) + 1)
+    padding = "x" * (cs.ISSUE_BODY_LIMIT - body - body_headroom(12, "issue") + 1)
     text = f"# Plan\n\n{padding}\n\n{items}"
     assert len(cs.master_body(text, "plan.md")) < cs.ISSUE_BODY_LIMIT
     plan = write_plan(text)
@@ -994,7 +996,7 @@ def test_retries_exhausted_mid_batch_keeps_the_links_made(cli: Cli) -> None:
     assert text.count("([#") == 2  # the two issues made before the fault, nothing half-written
     assert_invariants(fake, plan, PLAN, complete=False)
     master = fake.issue(REPO, 1)["body"]
-    assert master.count("([#") == 2  # published with what was linked
+    assert len(re.findall(r" \(#\d+\)", master)) == 2  # published with what was linked
     fake.faults.clear()
     assert cli(plan).exit_code == 0
     assert_invariants(fake, plan, PLAN)
@@ -1847,3 +1849,22 @@ def test_a_copied_plan_never_publishes_into_the_originals_master(cli: Cli) -> No
     assert result.exit_code == 0, result.output
     assert cs.split_master_body(fake.issue(REPO, master)["body"])[0] == "copy.md"
     assert cli(copy).exit_code == 0
+
+
+def test_a_master_published_with_file_links_is_republished_once_in_issue_style(cli: Cli) -> None:
+    """Masters written before the issue-body style carried the file's `([#2](URL))`: the next
+    generate rewrites them once, so GitHub shows each issue's title and state."""
+    plan = write_plan()
+    assert cli(plan).exit_code == 0
+    master = cli.fake.issue(REPO, 1)
+    old_style = re.sub(r" \(#(\d+)\)", rf" ([#\1]({HTML}/\1))", master["body"])
+    assert old_style != master["body"]
+    cli.fake.edit_issue_body(REPO, 1, old_style)
+    assert not cs.master_edited(old_style)  # the same plan: not an edit made on GitHub
+
+    result = cli(plan)
+
+    assert result.exit_code == 0, result.output
+    assert "published plan.md to master checklist #1\n" in result.stderr
+    assert cli.fake.issue(REPO, 1)["body"] == master["body"]
+    assert cli(plan).exit_code == 0 and writes(cli.fake) == []  # once
