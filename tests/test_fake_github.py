@@ -894,9 +894,7 @@ def test_graphql_answers_a_batch_of_100_aliases_in_one_request(fake_github):
         for n in range(1, 101)
     )
     fake_github.reset_log()
-    started = time.perf_counter()
     answer = graphql(fake_github, f'{{ repository(owner: "octo", name: "plan") {{ {aliases} }} }}')
-    assert time.perf_counter() - started < 2
     issues = answer["data"]["repository"]
     assert "errors" not in answer and len(issues) == 100
     assert sum(issue["state"] == "CLOSED" for issue in issues.values()) == 34
