@@ -166,10 +166,13 @@ def split_front_matter(text: str) -> tuple[str, str]:
 # Block structure: a line-by-line port of CommonMark's block phase (the part of
 # cmark-gfm that decides where list items, code blocks, HTML blocks and headings are).
 
-_DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
+_DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE, _FOOT = range(9)
 
 _SPACES_RE = re.compile(r"[ \t]*")
-_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:")
+_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:[")
+# A footnote definition's start (cmark-gfm's scan_footnote_definition), and a reference to one.
+_FOOTNOTE_DEF_RE = re.compile(r"\[\^([^\] \r\n\x00\t]+)\]:")
+_FOOTNOTE_REF_RE = re.compile(r"\[\^([^\] \r\n\x00\t]+)\](?!\()")
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE_OPEN_RE = re.compile(r"`{3,}(?=[^`]*$)|~{3,}")
 _FENCE_CLOSE_RE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
@@ -319,6 +322,69 @@ def _open_block(stack: list[_Block], matched: int, block: _Block | None) -> int:
     return len(stack)
 
 
+class _Footnotes:
+    """Footnote definitions: GitHub shows one only when the document refers to it, and of two
+    with one label only the one that ends first; the task items inside the others are hidden.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.winner: dict[str, int] = {}  # label -> the definition that counts
+        self.markers: set[tuple[int, int]] = set()  # (line index, offset) of each `[^label]:`
+        self.literal: set[int] = set()  # lines of code and HTML, where `[^x]` refers to nothing
+        self.of_task: list[int | None] = []  # task index -> definition it is in
+        self.holds = False  # some task is in a definition
+
+    def open(self, label: str, line_index: int, offset: int, around: list[_Block]) -> _Block:
+        """A new definition inside the blocks `around` it."""
+        label = label.casefold()
+        number = len(self.blocks)
+        block = _Block(_FOOT, data=(label, number))
+        earlier = self.winner.get(label)
+        # cmark-gfm keeps the first definition to be finished: an earlier one still open
+        # finishes after this one, which it contains
+        if earlier is None or self.blocks[earlier] in around:
+            self.winner[label] = number
+        self.blocks.append(block)
+        self.markers.add((line_index, offset))
+        return block
+
+    def hold(self, task: int, foot: _Block | None, parent: int | None) -> None:
+        if foot is not None:
+            number: int | None = foot.data[1]  # type: ignore[index]
+        else:
+            number = self.of_task[parent] if parent is not None else None
+        self.of_task.append(number)
+        self.holds = self.holds or number is not None
+
+    def shown(
+        self, items: list[ChecklistItem], lines: list[str], start: int
+    ) -> list[ChecklistItem]:
+        """The items GitHub shows: none inside a definition nothing refers to."""
+        referred = set()
+        for index in range(start, len(lines)):
+            line = lines[index]
+            if "[^" not in line or index in self.literal:
+                continue
+            hidden = _hidden_spans(line) if "`" in line or "<!--" in line else []
+            for m in _FOOTNOTE_REF_RE.finditer(line):
+                if (index, m.start()) in self.markers:
+                    continue
+                if any(a <= m.start() < b for a, b in hidden):
+                    continue
+                referred.add(m.group(1).casefold())
+        visible = {number for label, number in self.winner.items() if label in referred}
+        keep = [n is None or n in visible for n in self.of_task]
+        new_index: dict[int, int] = {}
+        out = []
+        for index, item in enumerate(items):
+            if keep[index]:
+                new_index[index] = len(out)
+                parent = None if item.parent is None else new_index[item.parent]
+                out.append(item if parent == item.parent else replace(item, parent=parent))
+        return out
+
+
 def parse_document(text: str) -> Document:
     """Parse a whole document: task items in order, and the binding comment."""
     lines, _ends = split_lines(text)
@@ -331,6 +397,8 @@ def parse_document(text: str) -> Document:
     after_blank = False  # the previous line was blank
     # task index -> (line index, content offset) of each later line of its first paragraph
     wrapped: dict[int, list[tuple[int, int]]] = {}
+    feet = _Footnotes() if "[^" in text else None  # footnote definitions, and what they hold
+    previous = ""
 
     def add_task(
         item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
@@ -339,12 +407,19 @@ def parse_document(text: str) -> Document:
         # enclosing task item
         parent = None
         task_depth = 0
+        foot = None
         for block in reversed(stack):  # the new item itself is no task yet
             if block.kind == _ITEM and block.task is not None:
                 parent = block.task
                 task_depth = items[parent].depth + 1
                 break
+            if block.kind == _FOOT:
+                # GitHub moves a footnote to the end of the document, out of any item
+                foot = block
+                break
         item.task = len(items)
+        if feet is not None:
+            feet.hold(item.task, foot, parent)
         items.append(
             _describe_item(
                 lines[line_index],
@@ -383,9 +458,11 @@ def parse_document(text: str) -> Document:
             # A blank line closes every block that a blank line does not continue, so the
             # blocks left open all continue the next one: a run of blank lines costs one
             # walk of the open blocks, not one per line (that was blank lines x depth).
-            if after_blank:
+            # (A footnote definition tells an empty line from one of spaces: same lines only.)
+            if after_blank and (feet is None or line == previous):
                 continue
             after_blank = True
+            previous = line
         else:
             after_blank = False
 
@@ -429,6 +506,8 @@ def parse_document(text: str) -> Document:
                     if m and m.group(1)[0] == fence_char and len(m.group(1)) >= fence_len:
                         del stack[matched:]
                         line_done = True
+                        if feet is not None:
+                            feet.literal.add(line_index)
                         break
                 skip = fence_offset
                 while skip > 0 and pos < length and line[pos] in " \t":
@@ -443,6 +522,12 @@ def parse_document(text: str) -> Document:
                     break
             elif kind == _HTML and blank and block.data in (6, 7):
                 break
+            elif kind == _FOOT:
+                # cmark-gfm: four columns of indentation, or a line with nothing on it at all
+                if nn_col - col >= 4:
+                    pos, col = _advance(line, pos, col, 4)
+                elif line:
+                    break
             matched += 1
         if line_done:
             continue
@@ -512,6 +597,8 @@ def parse_document(text: str) -> Document:
                 if m:
                     _open_block(stack, matched, _Block(_FENCE, data=(ch, len(m.group(0)), indent)))
                     line_done = True
+                    if feet is not None:
+                        feet.literal.add(line_index)
                     break
             if ch == "<":
                 html_type = 0
@@ -532,6 +619,8 @@ def parse_document(text: str) -> Document:
                             binding = m.group(1)
                             binding_line = line_index + 1
                     _open_block(stack, matched, _Block(_HTML, data=html_type))
+                    if feet is not None:
+                        feet.literal.add(line_index)
                     end = _HTML_END.get(html_type)
                     if end and end.search(line, nn):
                         stack.pop()
@@ -553,6 +642,16 @@ def parse_document(text: str) -> Document:
                 _open_block(stack, matched, None)
                 line_done = True
                 break
+            if ch == "[" and feet is not None and starts < MAX_LIST_STARTS:
+                m = _FOOTNOTE_DEF_RE.match(line, nn)
+                if m is not None:
+                    container = feet.open(m.group(1), line_index, nn + bom, stack[:matched])
+                    nn, nn_col = _next_nonspace(line, m.end(), nn_col + m.end() - nn)
+                    pos, col = nn, nn_col
+                    blank = nn >= length
+                    matched = _open_block(stack, matched, container)
+                    opened = True
+                    continue
             # list item
             m = _BULLET_RE.match(line, nn) if ch in "*+-" and starts < MAX_LIST_STARTS else None
             if m is None and ch.isdigit() and starts < MAX_LIST_STARTS:
@@ -616,6 +715,8 @@ def parse_document(text: str) -> Document:
             del stack[matched:]
         container = stack[-1]
         kind = container.kind
+        if kind in (_HTML, _FENCE, _ICODE) and feet is not None:
+            feet.literal.add(line_index)
         if kind == _HTML:
             end = _HTML_END.get(container.data)  # type: ignore[arg-type]
             if end and end.search(line, pos):
@@ -644,6 +745,8 @@ def parse_document(text: str) -> Document:
     for task, rest in wrapped.items():
         if rest:
             items[task] = _describe_wrapped(items[task], lines, rest)
+    if feet is not None and feet.holds:
+        items = feet.shown(items, lines, front_lines)
     return Document(items, binding, binding_line, first_newline(text), front_lines)
 
 
@@ -1013,16 +1116,19 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
         item = items.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
-        at = item.link_line_no - 1
-        line = lines[at]
+        line = lines[line_no - 1]
         content = line.rstrip("\r\n")  # only the ending can hold these characters
-        content = _edit_link(content, item, edit, style)
-        if at != line_no - 1:  # a wrapped item: its box is on its first line
-            lines[at] = content + line[len(line.rstrip("\r\n")) :]
-            at = line_no - 1
-            line = lines[at]
-            content = line.rstrip("\r\n")
-        lines[at] = _edit_box(content, item, edit) + line[len(line.rstrip("\r\n")) :]
+        ending = line[len(content) :]
+        if edit.issue is _UNSET and edit.pr is _UNSET and edit.note is _UNSET:
+            pass  # the box alone: the commonest edit
+        elif item.link_line_no != line_no:  # a wrapped item: the link is on another line
+            link_line = lines[item.link_line_no - 1]
+            link_content = link_line.rstrip("\r\n")
+            edited = _edit_link(link_content, item, edit, style)
+            lines[item.link_line_no - 1] = edited + link_line[len(link_content) :]
+        else:
+            content = _edit_link(content, item, edit, style)
+        lines[line_no - 1] = _edit_box(content, item, edit) + ending
     return "".join(lines)
 
 

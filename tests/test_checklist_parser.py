@@ -969,6 +969,45 @@ def test_old_link_on_a_wrapped_items_first_line_is_edited_there() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Footnotes: a definition is a container, shown (at the end) only when referred to
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "- [ ] a[^n]\n\n[^n]: why\n    - [ ] in the note\n- [ ] after",
+            [item(1, False, "a[^n]"), item(4, False, "in the note"), item(5, False, "after")],
+            id="referred-to",
+        ),
+        pytest.param(
+            "- [ ] a\n\n[^n]: why\n    - [ ] in the note\n- [ ] after",
+            [item(1, False, "a"), item(5, False, "after")],
+            id="never-referred-to",
+        ),
+        pytest.param(
+            "- [ ] a [^N]\n  [^n]: why\n      - [ ] b",
+            [item(1, False, "a [^N]"), item(3, False, "b")],  # moved out of item a
+            id="in-an-item-is-no-child",
+        ),
+        pytest.param(
+            "- [ ] a[^n]\n[^n]: x\n- [ ] b",
+            [item(1, False, "a[^n]"), item(3, False, "b")],
+            id="ends-a-paragraph",
+        ),
+        pytest.param(
+            "[^n]\n\n[^n]: x\n    ```\n    - [ ] code\n    ```\n- [ ] b",
+            [item(7, False, "b")],
+            id="code-inside",
+        ),
+        pytest.param("```\n[^n]\n```\n[^n]: x\n    - [ ] a", [], id="referred-to-in-code"),
+    ],
+)
+def test_footnotes(text: str, expected: list[tuple[object, ...]]) -> None:
+    assert summary(text) == expected
+
+
+# ---------------------------------------------------------------------------
 # Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
 
 FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"
