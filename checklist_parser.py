@@ -857,6 +857,32 @@ def _hidden_spans(body: str) -> list[tuple[int, int]]:
     return spans
 
 
+_BR_RE = re.compile(r"<br[ \t]*/?>", re.I)
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def visible_text(text: str) -> str:
+    """What a reader sees of inline item text, for a title: HTML comments dropped, `<br>` a
+    space, whitespace folded; code spans exactly as written.
+    """
+    spans = _hidden_spans(text) if "`" in text or "<!--" in text else []
+    pieces: list[str] = []  # plain text and code spans, alternately (plain first and last)
+    plain = ""
+    done = 0
+    for start, end in spans:
+        plain += text[done:start]
+        if text.startswith("`", start):
+            pieces += [plain, text[start:end]]
+            plain = ""
+        done = end  # a comment: dropped, the text around it joins
+    pieces.append(plain + text[done:])
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _WHITESPACE_RE.sub(" ", _BR_RE.sub(" ", pieces[index]))
+    pieces[0] = pieces[0].lstrip(" ")
+    pieces[-1] = pieces[-1].rstrip(" ")
+    return "".join(pieces)
+
+
 def _find_link(
     body: str, whole: bool = True
 ) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:

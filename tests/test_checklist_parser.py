@@ -1008,6 +1008,30 @@ def test_footnotes(text: str, expected: list[tuple[object, ...]]) -> None:
 
 
 # ---------------------------------------------------------------------------
+# What a reader sees of an item's text (for titles)
+
+
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        ("Create a thread: <!-- Paste link to slack -->", "Create a thread:"),
+        ("Issue filed: <!-- Number/link of that issue here --> #12", "Issue filed: #12"),
+        ("a<br>b<BR/>c<br />d<br\t/>e", "a b c d e"),
+        ("  a \t b\n c  ", "a b c"),
+        ("a `x  <br>  <!-- y -->` b", "a `x  <br>  <!-- y -->` b"),  # code spans as written
+        ("`` a ` b `` <!-- c --> d", "`` a ` b `` d"),
+        ("a <!-- unclosed", "a <!-- unclosed"),  # no comment: GitHub shows it
+        ("a ` <!-- x --> b", "a ` b"),  # a lone backtick is text, the comment is one
+        ("<!-- all hidden -->", ""),
+        ("plain text", "plain text"),
+        ("", ""),
+    ],
+)
+def test_visible_text(text: str, visible: str) -> None:
+    assert cp.visible_text(text) == visible
+
+
+# ---------------------------------------------------------------------------
 # Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
 
 FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"
