@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import islice
 
 # ---------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class ChecklistItem:
     note: str | None  # "not planned" / "duplicate" annotation
     tail: str = ""  # user text after the tool's annotations, stripped
     link_style: str | None = None  # "issue", "file" (the tool's own forms) or "user"
-    # The last line of the item's first paragraph: the link goes at its end (0: line_no).
+    # The last line of the item's first paragraph: the link goes at its end.
     last_line_no: int = 0
     # Spans inside the line (character offsets, line ending excluded), used by the editor.
     box_col: int = field(default=0, repr=False, compare=False)
@@ -64,14 +64,20 @@ class ChecklistItem:
     annotation_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     text_end: int = field(default=0, repr=False, compare=False)
     # The line the three spans above are on: last_line_no, or line_no for a link that an
-    # older version wrote at the end of a wrapped item's first line (0: last_line_no).
+    # older version wrote at the end of a wrapped item's first line.
     link_line_no: int = field(default=0, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if not self.last_line_no:
-            object.__setattr__(self, "last_line_no", self.line_no)
-        if not self.link_line_no:
-            object.__setattr__(self, "link_line_no", self.last_line_no)
+
+_ITEM_FIELDS = tuple(f.name for f in fields(ChecklistItem))
+
+
+def _item(*values: object) -> ChecklistItem:
+    """A ChecklistItem from all its fields in order, without the frozen dataclass's __init__,
+    which sets each field through object.__setattr__ (a tenth of a large plan's parse).
+    """
+    item = object.__new__(ChecklistItem)
+    item.__dict__.update(zip(_ITEM_FIELDS, values, strict=True))
+    return item
 
 
 @dataclass(frozen=True)
@@ -413,7 +419,7 @@ def parse_document(text: str) -> Document:
                 parent = block.task
                 task_depth = items[parent].depth + 1
                 break
-            if block.kind == _FOOT:
+            if feet is not None and block.kind == _FOOT:
                 # GitHub moves a footnote to the end of the document, out of any item
                 foot = block
                 break
@@ -715,7 +721,7 @@ def parse_document(text: str) -> Document:
             del stack[matched:]
         container = stack[-1]
         kind = container.kind
-        if kind in (_HTML, _FENCE, _ICODE) and feet is not None:
+        if feet is not None and kind in (_HTML, _FENCE, _ICODE):
             feet.literal.add(line_index)
         if kind == _HTML:
             end = _HTML_END.get(container.data)  # type: ignore[arg-type]
@@ -792,6 +798,7 @@ _ANNOTATION_RE = re.compile(
 _URL_PARTS_RE = re.compile(rf"(https?://[^\s/()<>\[\]]++/({_REPO})/(?:issues|pull)/({_NUM}))")
 _REF_PARTS_RE = re.compile(rf"(?<![\w/])(?:({_REPO}))?#({_NUM})")
 _PULL_URL_RE = re.compile(r"/pull/\d")
+_NOTE_START_RE = re.compile(r"\((?:\[?PR |not planned\)|duplicate\))")
 # What GitHub renders as no link at all: code spans and HTML comments.
 _HIDING_RE = re.compile(r"`++|<!--")
 
@@ -896,10 +903,27 @@ def _find_link(
     if "#" not in body and "://" not in body:
         return None  # most items: every link form holds one or the other
     hidden = _hidden_spans(body) if "`" in body or "<!--" in body else []
+    m = _TOOL_LINK_RE.search(body)
+    if m is not None and (not hidden or hidden[-1][1] <= m.start()):
+        # the usual linked item: the tool's link, then its annotations or nothing; no user
+        # form can be annotated earlier when no annotation stands before it
+        start, link_end = m.span()
+        end, pr, note = _read_annotations(body, link_end)
+        url = m.group("url")
+        if (
+            (end == len(body) or end > link_end)
+            and not (url and _PULL_URL_RE.search(url))
+            and (body.find("(", 0, start) < 0 or not _NOTE_START_RE.search(body, 0, start))
+        ):
+            return m, "issue" if m.group("label") else "file", end, pr, note
     hidden_starts = [start for start, _ in hidden]
     first_char = len(body) - len(body.lstrip())
+    # without an annotation anywhere only a link that ends the line can count
+    notes = "(PR " in body or "([PR " in body or "(not planned)" in body or "(duplicate)" in body
     annotated = at_end = None
     for regex, tool in ((_TOOL_LINK_RE, True), (_USER_LINK_RE, False)):
+        if at_end is not None and not notes:
+            break  # the tool's form ends the line: a user form there starts no earlier
         for m in regex.finditer(body):
             if annotated is not None and m.start() >= annotated[0].start():
                 break  # (the tool's form wins over a user form read at the same offset)
@@ -973,11 +997,60 @@ def _describe_item(
     content_start: int,
 ) -> ChecklistItem:
     body = line[content_start:].rstrip(" \t\v\f")
-    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, True)
-    return ChecklistItem(
+    if "#" not in body and "://" not in body:  # most items: no link form can be there
+        return _item(
+            line_no,
+            checked,
+            body.strip(),
+            indent,
+            depth,
+            parent,
+            section,
+            None,
+            None,
+            None,
+            "",
+            None,
+            line_no,
+            box_col,
+            None,
+            None,
+            content_start + len(body),
+            line_no,
+        )
+    found = _find_link(body, True)
+    if found is None:
+        return _item(
+            line_no,
+            checked,
+            body.strip(),
+            indent,
+            depth,
+            parent,
+            section,
+            None,
+            None,
+            None,
+            "",
+            None,
+            line_no,
+            box_col,
+            None,
+            None,
+            content_start + len(body),
+            line_no,
+        )
+    m, style, ann_end, pr, note = found
+    if style == "file":
+        issue = _read_ref(m.group("flabel"), m.group("url"))
+    else:
+        issue = _read_ref(m.group(0))
+    start = m.start()
+    before = body[:start]
+    return _item(
         line_no,
         checked,
-        text,
+        before.strip(),
         indent,
         depth,
         parent,
@@ -985,12 +1058,14 @@ def _describe_item(
         issue,
         pr,
         note,
-        tail,
+        body[ann_end:].strip(),
         style,
-        box_col=box_col,
-        link_span=_shift(link, content_start),
-        annotation_span=_shift(notes, content_start),
-        text_end=content_start + end,
+        line_no,
+        box_col,
+        (content_start + start, content_start + m.end()),
+        (content_start + m.end(), content_start + ann_end),
+        content_start + len(before.rstrip(" \t")),
+        line_no,
     )
 
 
@@ -1018,19 +1093,26 @@ def _describe_wrapped(
         return replace(item, last_line_no=last_index + 1, link_line_no=item.line_no, tail=tail)
     first = lines[item.line_no - 1][item.box_col + 4 :]
     head = [_soft_break(first), *(_soft_break(lines[i][offset:]) for i, offset in rest[:-1])]
-    return replace(
-        item,
-        text=" ".join(part for part in (*head, text) if part),
-        issue=issue,
-        pr=pr,
-        note=note,
-        tail=tail,
-        link_style=style,
-        last_line_no=last_index + 1,
-        link_line_no=last_index + 1,
-        link_span=_shift(link, start),
-        annotation_span=_shift(notes, start),
-        text_end=start + end,
+    # built field by field: dataclasses.replace costs more than the rest of the parse of it
+    return _item(
+        item.line_no,
+        item.checked,
+        " ".join(part for part in (*head, text) if part),
+        item.indent,
+        item.depth,
+        item.parent,
+        item.section,
+        issue,
+        pr,
+        note,
+        tail,
+        style,
+        last_index + 1,
+        item.box_col,
+        _shift(link, start),
+        _shift(notes, start),
+        start + end,
+        last_index + 1,
     )
 
 
@@ -1071,16 +1153,6 @@ def _merge(first: Edit, second: Edit) -> Edit:
         first.pr if second.pr is _UNSET else second.pr,
         first.note if second.note is _UNSET else second.note,
     )
-
-
-def _edit_box(line: str, item: ChecklistItem, edit: Edit) -> str:
-    box = item.box_col + 1
-    mark = line[box]
-    if edit.checked is True and mark == " ":
-        mark = "x"  # an existing "X" stays as the user wrote it
-    elif edit.checked is False:
-        mark = " "
-    return f"{line[:box]}{mark}{line[box + 1 :]}"
 
 
 def _edit_link(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
@@ -1154,7 +1226,13 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
             lines[item.link_line_no - 1] = edited + link_line[len(link_content) :]
         else:
             content = _edit_link(content, item, edit, style)
-        lines[line_no - 1] = _edit_box(content, item, edit) + ending
+        box = item.box_col + 1  # the box, inline: the loop runs once per item of the plan
+        mark = content[box]
+        if edit.checked is True and mark == " ":
+            mark = "x"  # an existing "X" stays as the user wrote it
+        elif edit.checked is False:
+            mark = " "
+        lines[line_no - 1] = f"{content[:box]}{mark}{content[box + 1 :]}{ending}"
     return "".join(lines)
 
 
