@@ -836,6 +836,11 @@ def _hidden_spans(body: str) -> list[tuple[int, int]]:
     A backtick run opens a code span closed by the next run of the same length; without one it
     is literal. Both searches remember what they found, so the line is scanned once.
     """
+    if "<!--" not in body and body.count("`") == 2:
+        # the usual case, one code span of single backticks (or an empty run: no span)
+        start = body.find("`")
+        end = body.find("`", start + 1) + 1
+        return [(start, end)] if end > start + 2 else []
     runs = [(m.start(), m.end()) for m in _HIDING_RE.finditer(body)]
     closer: list[int | None] = [None] * len(runs)  # the next run of the same length
     last: dict[int, int] = {}
@@ -912,7 +917,7 @@ def _find_link(
         url = m.group("url")
         if (
             (end == len(body) or end > link_end)
-            and not (url and _PULL_URL_RE.search(url))
+            and not (url and "/pull/" in url and _PULL_URL_RE.search(url))
             and (body.find("(", 0, start) < 0 or not _NOTE_START_RE.search(body, 0, start))
         ):
             return m, "issue" if m.group("label") else "file", end, pr, note
