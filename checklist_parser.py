@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import islice
 
 # ---------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class ChecklistItem:
     note: str | None  # "not planned" / "duplicate" annotation
     tail: str = ""  # user text after the tool's annotations, stripped
     link_style: str | None = None  # "issue", "file" (the tool's own forms) or "user"
-    # The last line of the item's first paragraph: the link goes at its end (0: line_no).
+    # The last line of the item's first paragraph: the link goes at its end.
     last_line_no: int = 0
     # Spans inside the line (character offsets, line ending excluded), used by the editor.
     box_col: int = field(default=0, repr=False, compare=False)
@@ -64,14 +64,20 @@ class ChecklistItem:
     annotation_span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
     text_end: int = field(default=0, repr=False, compare=False)
     # The line the three spans above are on: last_line_no, or line_no for a link that an
-    # older version wrote at the end of a wrapped item's first line (0: last_line_no).
+    # older version wrote at the end of a wrapped item's first line.
     link_line_no: int = field(default=0, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if not self.last_line_no:
-            object.__setattr__(self, "last_line_no", self.line_no)
-        if not self.link_line_no:
-            object.__setattr__(self, "link_line_no", self.last_line_no)
+
+_ITEM_FIELDS = tuple(f.name for f in fields(ChecklistItem))
+
+
+def _item(*values: object) -> ChecklistItem:
+    """A ChecklistItem from all its fields in order, without the frozen dataclass's __init__,
+    which sets each field through object.__setattr__ (a tenth of a large plan's parse).
+    """
+    item = object.__new__(ChecklistItem)
+    item.__dict__.update(zip(_ITEM_FIELDS, values, strict=True))
+    return item
 
 
 @dataclass(frozen=True)
@@ -166,10 +172,13 @@ def split_front_matter(text: str) -> tuple[str, str]:
 # Block structure: a line-by-line port of CommonMark's block phase (the part of
 # cmark-gfm that decides where list items, code blocks, HTML blocks and headings are).
 
-_DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE = range(8)
+_DOC, _QUOTE, _ITEM, _PARA, _FENCE, _ICODE, _HTML, _TABLE, _FOOT = range(9)
 
 _SPACES_RE = re.compile(r"[ \t]*")
-_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:")
+_MAYBE_SPECIAL = frozenset("#`~*+_=<>-0123456789|:[")
+# A footnote definition's start (cmark-gfm's scan_footnote_definition), and a reference to one.
+_FOOTNOTE_DEF_RE = re.compile(r"\[\^([^\] \r\n\x00\t]+)\]:")
+_FOOTNOTE_REF_RE = re.compile(r"\[\^([^\] \r\n\x00\t]+)\](?!\()")
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE_OPEN_RE = re.compile(r"`{3,}(?=[^`]*$)|~{3,}")
 _FENCE_CLOSE_RE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
@@ -319,6 +328,69 @@ def _open_block(stack: list[_Block], matched: int, block: _Block | None) -> int:
     return len(stack)
 
 
+class _Footnotes:
+    """Footnote definitions: GitHub shows one only when the document refers to it, and of two
+    with one label only the one that ends first; the task items inside the others are hidden.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.winner: dict[str, int] = {}  # label -> the definition that counts
+        self.markers: set[tuple[int, int]] = set()  # (line index, offset) of each `[^label]:`
+        self.literal: set[int] = set()  # lines of code and HTML, where `[^x]` refers to nothing
+        self.of_task: list[int | None] = []  # task index -> definition it is in
+        self.holds = False  # some task is in a definition
+
+    def open(self, label: str, line_index: int, offset: int, around: list[_Block]) -> _Block:
+        """A new definition inside the blocks `around` it."""
+        label = label.casefold()
+        number = len(self.blocks)
+        block = _Block(_FOOT, data=(label, number))
+        earlier = self.winner.get(label)
+        # cmark-gfm keeps the first definition to be finished: an earlier one still open
+        # finishes after this one, which it contains
+        if earlier is None or self.blocks[earlier] in around:
+            self.winner[label] = number
+        self.blocks.append(block)
+        self.markers.add((line_index, offset))
+        return block
+
+    def hold(self, task: int, foot: _Block | None, parent: int | None) -> None:
+        if foot is not None:
+            number: int | None = foot.data[1]  # type: ignore[index]
+        else:
+            number = self.of_task[parent] if parent is not None else None
+        self.of_task.append(number)
+        self.holds = self.holds or number is not None
+
+    def shown(
+        self, items: list[ChecklistItem], lines: list[str], start: int
+    ) -> list[ChecklistItem]:
+        """The items GitHub shows: none inside a definition nothing refers to."""
+        referred = set()
+        for index in range(start, len(lines)):
+            line = lines[index]
+            if "[^" not in line or index in self.literal:
+                continue
+            hidden = _hidden_spans(line) if "`" in line or "<!--" in line else []
+            for m in _FOOTNOTE_REF_RE.finditer(line):
+                if (index, m.start()) in self.markers:
+                    continue
+                if any(a <= m.start() < b for a, b in hidden):
+                    continue
+                referred.add(m.group(1).casefold())
+        visible = {number for label, number in self.winner.items() if label in referred}
+        keep = [n is None or n in visible for n in self.of_task]
+        new_index: dict[int, int] = {}
+        out = []
+        for index, item in enumerate(items):
+            if keep[index]:
+                new_index[index] = len(out)
+                parent = None if item.parent is None else new_index[item.parent]
+                out.append(item if parent == item.parent else replace(item, parent=parent))
+        return out
+
+
 def parse_document(text: str) -> Document:
     """Parse a whole document: task items in order, and the binding comment."""
     lines, _ends = split_lines(text)
@@ -331,6 +403,8 @@ def parse_document(text: str) -> Document:
     after_blank = False  # the previous line was blank
     # task index -> (line index, content offset) of each later line of its first paragraph
     wrapped: dict[int, list[tuple[int, int]]] = {}
+    feet = _Footnotes() if "[^" in text else None  # footnote definitions, and what they hold
+    previous = ""
 
     def add_task(
         item: _Block, line_index: int, box_col: int, checked: bool, content_start: int
@@ -339,12 +413,19 @@ def parse_document(text: str) -> Document:
         # enclosing task item
         parent = None
         task_depth = 0
+        foot = None
         for block in reversed(stack):  # the new item itself is no task yet
             if block.kind == _ITEM and block.task is not None:
                 parent = block.task
                 task_depth = items[parent].depth + 1
                 break
+            if feet is not None and block.kind == _FOOT:
+                # GitHub moves a footnote to the end of the document, out of any item
+                foot = block
+                break
         item.task = len(items)
+        if feet is not None:
+            feet.hold(item.task, foot, parent)
         items.append(
             _describe_item(
                 lines[line_index],
@@ -383,9 +464,11 @@ def parse_document(text: str) -> Document:
             # A blank line closes every block that a blank line does not continue, so the
             # blocks left open all continue the next one: a run of blank lines costs one
             # walk of the open blocks, not one per line (that was blank lines x depth).
-            if after_blank:
+            # (A footnote definition tells an empty line from one of spaces: same lines only.)
+            if after_blank and (feet is None or line == previous):
                 continue
             after_blank = True
+            previous = line
         else:
             after_blank = False
 
@@ -429,6 +512,8 @@ def parse_document(text: str) -> Document:
                     if m and m.group(1)[0] == fence_char and len(m.group(1)) >= fence_len:
                         del stack[matched:]
                         line_done = True
+                        if feet is not None:
+                            feet.literal.add(line_index)
                         break
                 skip = fence_offset
                 while skip > 0 and pos < length and line[pos] in " \t":
@@ -443,6 +528,12 @@ def parse_document(text: str) -> Document:
                     break
             elif kind == _HTML and blank and block.data in (6, 7):
                 break
+            elif kind == _FOOT:
+                # cmark-gfm: four columns of indentation, or a line with nothing on it at all
+                if nn_col - col >= 4:
+                    pos, col = _advance(line, pos, col, 4)
+                elif line:
+                    break
             matched += 1
         if line_done:
             continue
@@ -512,6 +603,8 @@ def parse_document(text: str) -> Document:
                 if m:
                     _open_block(stack, matched, _Block(_FENCE, data=(ch, len(m.group(0)), indent)))
                     line_done = True
+                    if feet is not None:
+                        feet.literal.add(line_index)
                     break
             if ch == "<":
                 html_type = 0
@@ -532,6 +625,8 @@ def parse_document(text: str) -> Document:
                             binding = m.group(1)
                             binding_line = line_index + 1
                     _open_block(stack, matched, _Block(_HTML, data=html_type))
+                    if feet is not None:
+                        feet.literal.add(line_index)
                     end = _HTML_END.get(html_type)
                     if end and end.search(line, nn):
                         stack.pop()
@@ -553,6 +648,16 @@ def parse_document(text: str) -> Document:
                 _open_block(stack, matched, None)
                 line_done = True
                 break
+            if ch == "[" and feet is not None and starts < MAX_LIST_STARTS:
+                m = _FOOTNOTE_DEF_RE.match(line, nn)
+                if m is not None:
+                    container = feet.open(m.group(1), line_index, nn + bom, stack[:matched])
+                    nn, nn_col = _next_nonspace(line, m.end(), nn_col + m.end() - nn)
+                    pos, col = nn, nn_col
+                    blank = nn >= length
+                    matched = _open_block(stack, matched, container)
+                    opened = True
+                    continue
             # list item
             m = _BULLET_RE.match(line, nn) if ch in "*+-" and starts < MAX_LIST_STARTS else None
             if m is None and ch.isdigit() and starts < MAX_LIST_STARTS:
@@ -616,6 +721,8 @@ def parse_document(text: str) -> Document:
             del stack[matched:]
         container = stack[-1]
         kind = container.kind
+        if feet is not None and kind in (_HTML, _FENCE, _ICODE):
+            feet.literal.add(line_index)
         if kind == _HTML:
             end = _HTML_END.get(container.data)  # type: ignore[arg-type]
             if end and end.search(line, pos):
@@ -644,6 +751,8 @@ def parse_document(text: str) -> Document:
     for task, rest in wrapped.items():
         if rest:
             items[task] = _describe_wrapped(items[task], lines, rest)
+    if feet is not None and feet.holds:
+        items = feet.shown(items, lines, front_lines)
     return Document(items, binding, binding_line, first_newline(text), front_lines)
 
 
@@ -689,6 +798,7 @@ _ANNOTATION_RE = re.compile(
 )
 _URL_PARTS_RE = re.compile(rf"(https?://[^\s/()<>\[\]]++/({_REPO})/(?:issues|pull)/({_NUM}))")
 _REF_PARTS_RE = re.compile(rf"(?<![\w/])(?:({_REPO}))?#({_NUM})")
+_NOTE_START_RE = re.compile(r"\((?:\[?PR |not planned\)|duplicate\))")
 # What GitHub renders as no link at all: code spans and HTML comments.
 _HIDING_RE = re.compile(r"`++|<!--")
 
@@ -726,6 +836,11 @@ def _hidden_spans(body: str) -> list[tuple[int, int]]:
     A backtick run opens a code span closed by the next run of the same length; without one it
     is literal. Both searches remember what they found, so the line is scanned once.
     """
+    if "<!--" not in body and body.count("`") == 2:
+        # the usual case, one code span of single backticks (or an empty run: no span)
+        start = body.find("`")
+        end = body.find("`", start + 1) + 1
+        return [(start, end)] if end > start + 2 else []
     runs = [(m.start(), m.end()) for m in _HIDING_RE.finditer(body)]
     closer: list[int | None] = [None] * len(runs)  # the next run of the same length
     last: dict[int, int] = {}
@@ -754,6 +869,32 @@ def _hidden_spans(body: str) -> list[tuple[int, int]]:
     return spans
 
 
+_BR_RE = re.compile(r"<br[ \t]*/?>", re.I)
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def visible_text(text: str) -> str:
+    """What a reader sees of inline item text, for a title: HTML comments dropped, `<br>` a
+    space, whitespace folded; code spans exactly as written.
+    """
+    spans = _hidden_spans(text) if "`" in text or "<!--" in text else []
+    pieces: list[str] = []  # plain text and code spans, alternately (plain first and last)
+    plain = ""
+    done = 0
+    for start, end in spans:
+        plain += text[done:start]
+        if text.startswith("`", start):
+            pieces += [plain, text[start:end]]
+            plain = ""
+        done = end  # a comment: dropped, the text around it joins
+    pieces.append(plain + text[done:])
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _WHITESPACE_RE.sub(" ", _BR_RE.sub(" ", pieces[index]))
+    pieces[0] = pieces[0].lstrip(" ")
+    pieces[-1] = pieces[-1].rstrip(" ")
+    return "".join(pieces)
+
+
 def _find_link(
     body: str, whole: bool = True
 ) -> tuple[re.Match[str], str, int, IssueRef | None, str | None] | None:
@@ -767,10 +908,24 @@ def _find_link(
     if "#" not in body and "://" not in body:
         return None  # most items: every link form holds one or the other
     hidden = _hidden_spans(body) if "`" in body or "<!--" in body else []
+    m = _TOOL_LINK_RE.search(body)
+    if m is not None and (not hidden or hidden[-1][1] <= m.start()):
+        # the usual linked item: the tool's link, then its annotations or nothing; no user
+        # form can be annotated earlier when no annotation stands before it
+        start, link_end = m.span()
+        end, pr, note = _read_annotations(body, link_end)
+        if (end == len(body) or end > link_end) and (
+            body.find("(", 0, start) < 0 or not _NOTE_START_RE.search(body, 0, start)
+        ):
+            return m, "issue" if m.group("label") else "file", end, pr, note
     hidden_starts = [start for start, _ in hidden]
     first_char = len(body) - len(body.lstrip())
+    # without an annotation anywhere only a link that ends the line can count
+    notes = "(PR " in body or "([PR " in body or "(not planned)" in body or "(duplicate)" in body
     annotated = at_end = None
     for regex, tool in ((_TOOL_LINK_RE, True), (_USER_LINK_RE, False)):
+        if at_end is not None and not notes:
+            break  # the tool's form ends the line: a user form there starts no earlier
         for m in regex.finditer(body):
             if annotated is not None and m.start() >= annotated[0].start():
                 break  # (the tool's form wins over a user form read at the same offset)
@@ -842,11 +997,60 @@ def _describe_item(
     content_start: int,
 ) -> ChecklistItem:
     body = line[content_start:].rstrip(" \t\v\f")
-    text, issue, pr, note, tail, style, link, notes, end = _read_body(body, True)
-    return ChecklistItem(
+    if "#" not in body and "://" not in body:  # most items: no link form can be there
+        return _item(
+            line_no,
+            checked,
+            body.strip(),
+            indent,
+            depth,
+            parent,
+            section,
+            None,
+            None,
+            None,
+            "",
+            None,
+            line_no,
+            box_col,
+            None,
+            None,
+            content_start + len(body),
+            line_no,
+        )
+    found = _find_link(body, True)
+    if found is None:
+        return _item(
+            line_no,
+            checked,
+            body.strip(),
+            indent,
+            depth,
+            parent,
+            section,
+            None,
+            None,
+            None,
+            "",
+            None,
+            line_no,
+            box_col,
+            None,
+            None,
+            content_start + len(body),
+            line_no,
+        )
+    m, style, ann_end, pr, note = found
+    if style == "file":
+        issue = _read_ref(m.group("flabel"), m.group("url"))
+    else:
+        issue = _read_ref(m.group(0))
+    start = m.start()
+    before = body[:start]
+    return _item(
         line_no,
         checked,
-        text,
+        before.strip(),
         indent,
         depth,
         parent,
@@ -854,12 +1058,14 @@ def _describe_item(
         issue,
         pr,
         note,
-        tail,
+        body[ann_end:].strip(),
         style,
-        box_col=box_col,
-        link_span=_shift(link, content_start),
-        annotation_span=_shift(notes, content_start),
-        text_end=content_start + end,
+        line_no,
+        box_col,
+        (content_start + start, content_start + m.end()),
+        (content_start + m.end(), content_start + ann_end),
+        content_start + len(before.rstrip(" \t")),
+        line_no,
     )
 
 
@@ -887,19 +1093,26 @@ def _describe_wrapped(
         return replace(item, last_line_no=last_index + 1, link_line_no=item.line_no, tail=tail)
     first = lines[item.line_no - 1][item.box_col + 4 :]
     head = [_soft_break(first), *(_soft_break(lines[i][offset:]) for i, offset in rest[:-1])]
-    return replace(
-        item,
-        text=" ".join(part for part in (*head, text) if part),
-        issue=issue,
-        pr=pr,
-        note=note,
-        tail=tail,
-        link_style=style,
-        last_line_no=last_index + 1,
-        link_line_no=last_index + 1,
-        link_span=_shift(link, start),
-        annotation_span=_shift(notes, start),
-        text_end=start + end,
+    # built field by field: dataclasses.replace costs more than the rest of the parse of it
+    return _item(
+        item.line_no,
+        item.checked,
+        " ".join(part for part in (*head, text) if part),
+        item.indent,
+        item.depth,
+        item.parent,
+        item.section,
+        issue,
+        pr,
+        note,
+        tail,
+        style,
+        last_index + 1,
+        item.box_col,
+        _shift(link, start),
+        _shift(notes, start),
+        start + end,
+        last_index + 1,
     )
 
 
@@ -940,16 +1153,6 @@ def _merge(first: Edit, second: Edit) -> Edit:
         first.pr if second.pr is _UNSET else second.pr,
         first.note if second.note is _UNSET else second.note,
     )
-
-
-def _edit_box(line: str, item: ChecklistItem, edit: Edit) -> str:
-    box = item.box_col + 1
-    mark = line[box]
-    if edit.checked is True and mark == " ":
-        mark = "x"  # an existing "X" stays as the user wrote it
-    elif edit.checked is False:
-        mark = " "
-    return f"{line[:box]}{mark}{line[box + 1 :]}"
 
 
 def _edit_link(line: str, item: ChecklistItem, edit: Edit, style: str) -> str:
@@ -1011,16 +1214,25 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
         item = items.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
-        at = item.link_line_no - 1
-        line = lines[at]
+        line = lines[line_no - 1]
         content = line.rstrip("\r\n")  # only the ending can hold these characters
-        content = _edit_link(content, item, edit, style)
-        if at != line_no - 1:  # a wrapped item: its box is on its first line
-            lines[at] = content + line[len(line.rstrip("\r\n")) :]
-            at = line_no - 1
-            line = lines[at]
-            content = line.rstrip("\r\n")
-        lines[at] = _edit_box(content, item, edit) + line[len(line.rstrip("\r\n")) :]
+        ending = line[len(content) :]
+        if edit.issue is _UNSET and edit.pr is _UNSET and edit.note is _UNSET:
+            pass  # the box alone: the commonest edit
+        elif item.link_line_no != line_no:  # a wrapped item: the link is on another line
+            link_line = lines[item.link_line_no - 1]
+            link_content = link_line.rstrip("\r\n")
+            edited = _edit_link(link_content, item, edit, style)
+            lines[item.link_line_no - 1] = edited + link_line[len(link_content) :]
+        else:
+            content = _edit_link(content, item, edit, style)
+        box = item.box_col + 1  # the box, inline: the loop runs once per item of the plan
+        mark = content[box]
+        if edit.checked is True and mark == " ":
+            mark = "x"  # an existing "X" stays as the user wrote it
+        elif edit.checked is False:
+            mark = " "
+        lines[line_no - 1] = f"{content[:box]}{mark}{content[box + 1 :]}{ending}"
     return "".join(lines)
 
 

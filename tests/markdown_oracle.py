@@ -17,10 +17,12 @@ from cmarkgfm.cmark import Options
 # and lists differently from plain CommonMark.
 GFM_EXTENSIONS = ("table", "autolink", "tagfilter", "strikethrough", "tasklist")
 
+# CMARK_OPT_FOOTNOTES as GitHub renders them: a footnote definition is a container, shown (with
+# its task items) only when the document refers to it.
 # CMARK_OPT_UNSAFE is left out on purpose: it changes rendering only, never the parse, and
 # without it raw HTML in the input comes out as a fixed placeholder, so no input can forge the
 # `<li data-sourcepos=...>` tags that this module reads back.
-RENDER_OPTIONS = Options.CMARK_OPT_SOURCEPOS
+RENDER_OPTIONS = Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_FOOTNOTES
 
 DATA_DIR = Path(__file__).parent / "data"
 SPEC_FILES = {"gfm": "gfm-spec.txt", "commonmark": "commonmark-spec.txt"}

@@ -970,6 +970,69 @@ def test_old_link_on_a_wrapped_items_first_line_is_edited_there() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Footnotes: a definition is a container, shown (at the end) only when referred to
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "- [ ] a[^n]\n\n[^n]: why\n    - [ ] in the note\n- [ ] after",
+            [item(1, False, "a[^n]"), item(4, False, "in the note"), item(5, False, "after")],
+            id="referred-to",
+        ),
+        pytest.param(
+            "- [ ] a\n\n[^n]: why\n    - [ ] in the note\n- [ ] after",
+            [item(1, False, "a"), item(5, False, "after")],
+            id="never-referred-to",
+        ),
+        pytest.param(
+            "- [ ] a [^N]\n  [^n]: why\n      - [ ] b",
+            [item(1, False, "a [^N]"), item(3, False, "b")],  # moved out of item a
+            id="in-an-item-is-no-child",
+        ),
+        pytest.param(
+            "- [ ] a[^n]\n[^n]: x\n- [ ] b",
+            [item(1, False, "a[^n]"), item(3, False, "b")],
+            id="ends-a-paragraph",
+        ),
+        pytest.param(
+            "[^n]\n\n[^n]: x\n    ```\n    - [ ] code\n    ```\n- [ ] b",
+            [item(7, False, "b")],
+            id="code-inside",
+        ),
+        pytest.param("```\n[^n]\n```\n[^n]: x\n    - [ ] a", [], id="referred-to-in-code"),
+    ],
+)
+def test_footnotes(text: str, expected: list[tuple[object, ...]]) -> None:
+    assert summary(text) == expected
+
+
+# ---------------------------------------------------------------------------
+# What a reader sees of an item's text (for titles)
+
+
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        ("Create a thread: <!-- Paste link to slack -->", "Create a thread:"),
+        ("Issue filed: <!-- Number/link of that issue here --> #12", "Issue filed: #12"),
+        ("a<br>b<BR/>c<br />d<br\t/>e", "a b c d e"),
+        ("  a \t b\n c  ", "a b c"),
+        ("a `x  <br>  <!-- y -->` b", "a `x  <br>  <!-- y -->` b"),  # code spans as written
+        ("`` a ` b `` <!-- c --> d", "`` a ` b `` d"),
+        ("a <!-- unclosed", "a <!-- unclosed"),  # no comment: GitHub shows it
+        ("a ` <!-- x --> b", "a ` b"),  # a lone backtick is text, the comment is one
+        ("<!-- all hidden -->", ""),
+        ("plain text", "plain text"),
+        ("", ""),
+    ],
+)
+def test_visible_text(text: str, visible: str) -> None:
+    assert cp.visible_text(text) == visible
+
+
+# ---------------------------------------------------------------------------
 # Front matter: GitHub shows it as a table; nothing in it is an item, a heading or the binding
 
 FRONT = "---\ntitle: Plan\nlabels: [a]\n---\n"

@@ -160,6 +160,15 @@ ORACLE_CASES = [
     ("- a\n\n  1234567890. [x] b", [], [(1, True)]),
     ("- [ ] a\n\n  1234567890) [x] b", [(1, False)], [(1, True)]),
     ("- > a\n      - [x] b", [], [(1, True)]),
+    # footnotes: a definition's task items show only when something refers to it
+    ("a[^n]\n\n[^n]: note\n    - [ ] in\n- [x] out", [(4, False), (5, True)], None),
+    ("a\n\n[^n]: note\n    - [ ] in\n- [x] out", [(5, True)], None),
+    ("[^n]: - [ ] x\n\n[^N]", [(1, False)], []),  # cmark-gfm: a task behind `[^n]: `
+    ("[^n]: x\n  \n    - [ ] y\n\n[^n]", [], None),  # spaces end it, a bare line does not
+    ("[^n]: x\n\n    - [ ] y\n\n[^n]", [(3, False)], None),
+    ("`[^n]`\n\n[^n]: x\n    - [ ] y", [], None),
+    ("[^a]: x\n    - [ ] a\n[^a]: y\n    - [ ] b\n\n[^a]", [(2, False)], None),
+    ("[^a]\n\n[^a]: x\n    - [ ] a\n\n    [^a]: y\n        - [ ] b", [(7, False)], None),
 ]
 
 # (input, last line the oracle can vouch for): items that are only a box where cmark-gfm's
@@ -261,6 +270,13 @@ REGRESSIONS = [
     "x\n:-\n2. [ ] x",  # a delimiter row needs no pipe
     "a|b\n--|-\n    c\nd\n2. [ ] x",  # indented code ends a table
     "---\n- [ ] a\n---\n- [ ] x",  # front matter: GitHub shows a table, then the rest
+    "a[^n]\n[^n]: x\n- [ ] b",  # a footnote definition interrupts a paragraph
+    "[^n]: x\nlazy\n    - [ ] b\n[^n]",  # and continues lazily like a block quote
+    "- [ ] p\n  [^a]: x\n      - [ ] c\n\n[^a]",  # shown at the end, out of the item
+    "[^a]: x\n    - [ ] c\n\n<!-- [^a] -->",  # no reference in HTML
+    "[^a]: x\n    - [ ] c\n\n[^a](http://x)",  # a link, no reference
+    "[^a]: [^b]: - [ ] x\n\n[^b]",
+    "[^ab]: x\r\r    - [ ] a\r\r[^ab] \r",
     "\ufeff---\r\ntitle: x\r\n...\r\n2. [ ] x",
 ]
 
@@ -324,8 +340,14 @@ _WORDS = [
     "~~~",
     "[foo]: /url",
     "[foo]",
+    "[^n]",
+    "[^N]",
+    "`[^m]`",
 ]
-_CONTAINERS = ["> ", ">", "> > ", ">\t", "- ", "* ", "1. ", "2) ", "  ", "   ", "    ", "\t"]
+_CONTAINERS = [
+    *("> ", ">", "> > ", ">\t", "- ", "* ", "1. ", "2) ", "  ", "   ", "    ", "\t"),
+    *("[^n]: ", "[^m]:\t"),
+]
 _FENCES = ["```", "````", "~~~", "~~~~", "``", "`````"]
 _INFOS = ["", "", "python", " md", "`x`", "~"]
 _HTML_LINES = [
@@ -392,6 +414,11 @@ _OTHER_LINES = [
     "\t- [ ] tab code",
     "[ ] bare box",
     "[x]: /url",
+    "[^n]: note",
+    "[^m]:",
+    "[^n]: - [ ] in a note",
+    "    [^m]: nested",
+    "see [^m]",
 ]
 _LINE_ENDS = ["\n", "\r\n", "\r"]
 

@@ -240,6 +240,15 @@ FAMILIES |= {
     "comment-openers-and-links": lambda n: "- [ ] " + _rep("<!-- (#1) ", n),
 }
 
+# Footnote definitions (issue 10 #4): nested on one line, one label many times, and blank
+# lines of two kinds, which a definition tells apart.
+FAMILIES |= {
+    "footnote-definitions-nested": lambda n: _rep("[^a]: ", n) + "- [ ] x\n[^a]",
+    "footnote-definitions-repeated": lambda n: _rep("[^a]: - [ ] x\n", n) + "[^a]",
+    "footnote-blank-lines": lambda n: "[^a]: x\n" + _rep("\n \n", n) + "[^a]",
+    "footnote-references": lambda n: "[^a]: - [ ] x\n" + _rep("[^a] ", n),
+}
+
 LINEAR_SIZE = 4_000  # then 4x that
 LINE_LENGTH = 1_000_000  # one megabyte, parsed within PARSE_LIMIT
 # time(4n) / time(n) is about 4 when linear, 16 when quadratic. Below NOISE_FLOOR a ratio is
