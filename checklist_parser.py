@@ -69,6 +69,7 @@ class Document:
     binding: str | None  # URL from `<!-- checklist-sync: URL -->`
     binding_line: int | None
     newline: str  # the first line ending, used for inserted lines
+    title: str | None = None  # the first heading's text (None: no heading has text)
 
 
 _UNSET: object = object()
@@ -278,6 +279,7 @@ def parse_document(text: str) -> Document:
     section: tuple[str, ...] = ()
     binding: str | None = None
     binding_line: int | None = None
+    doc_title: str | None = None
     stack: list[_Block] = [_Block(_DOC)]
     after_blank = False  # the previous line was blank
 
@@ -308,10 +310,13 @@ def parse_document(text: str) -> Document:
             )
         )
 
-    def set_heading(level: int, title: str) -> tuple[str, ...]:
+    def set_heading(level: int, text: str) -> tuple[str, ...]:
+        nonlocal doc_title
+        if doc_title is None and text:
+            doc_title = text  # an empty heading (`#`) titles nothing
         while headings and headings[-1][0] >= level:
             headings.pop()
-        headings.append((level, title))
+        headings.append((level, text))
         return tuple(h[1] for h in headings)
 
     for line_index, line in enumerate(lines):
@@ -579,7 +584,7 @@ def parse_document(text: str) -> Document:
             stack[-1].has_child = True
             stack.append(para)
 
-    return Document(items, binding, binding_line, first_newline(text))
+    return Document(items, binding, binding_line, first_newline(text), doc_title)
 
 
 def parse_checklist(text: str) -> list[ChecklistItem]:
@@ -803,12 +808,19 @@ def _lines_with_ends(text: str) -> list[str]:
     return [part + end for part, end in zip(parts, ends, strict=True)]
 
 
-def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
+def apply_edits(
+    text: str,
+    edits: list[Edit],
+    *,
+    style: str = "issue",
+    items: list[ChecklistItem] | None = None,
+) -> str:
     """Apply item edits to `text`; every byte outside the edited spans is kept.
 
     `style` is "issue" (links as `(#12)`) or "file" (links as `([#12](URL))`). Several edits of
-    one line apply in order. Raises ValueError for a line that holds no item, an unknown style
-    or an unknown note.
+    one line apply in order. `items` are `text`'s items when the caller already parsed it (at
+    least those of the edited lines, as parsed from those very lines): no second parse. Raises
+    ValueError for a line that holds no item, an unknown style or an unknown note.
     """
     if style not in STYLES:
         raise ValueError(f"unknown link style {style!r}: expected one of {STYLES}")
@@ -820,10 +832,10 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
             raise ValueError(f"unknown note {edit.note!r}: expected one of {NOTES}")
         earlier = merged.get(edit.line_no)
         merged[edit.line_no] = edit if earlier is None else _merge(earlier, edit)
-    items = {item.line_no: item for item in parse_checklist(text)}
+    by_line = {item.line_no: item for item in (parse_checklist(text) if items is None else items)}
     lines = _lines_with_ends(text)
     for line_no, edit in merged.items():
-        item = items.get(line_no)
+        item = by_line.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
         line = lines[line_no - 1]

@@ -591,11 +591,9 @@ def _open_lock_file(key: str) -> int | None:
 
 def normalize(text: str) -> str:
     """The plan with everything sync may change (boxes, the tool's annotations) cleared."""
-    edits = [
-        cp.Edit(item.line_no, checked=False, pr=None, note=None)
-        for item in cp.parse_checklist(text)
-    ]
-    cleared = cp.apply_edits(text, edits)
+    items = cp.parse_checklist(text)
+    edits = [cp.Edit(item.line_no, checked=False, pr=None, note=None) for item in items]
+    cleared = cp.apply_edits(text, edits, items=items)
     return re.sub(r"\r\n?", "\n", cleared).strip()
 
 
@@ -704,13 +702,13 @@ class KeyedChanges:
         return bool(self.changes)
 
     def apply(self, text: str, style: str) -> str:
+        items = cp.parse_checklist(text)
         edits = []
-        for index, item in enumerate(occurrences(cp.parse_checklist(text))):
-            key = self.key_of(item[0], item[1])
+        for item, occurrence in occurrences(items):
+            key = self.key_of(item, occurrence)
             if key is not None and key in self.changes:
-                edits.append(cp.Edit(item[0].line_no, **self.changes[key]))
-            del index
-        return cp.apply_edits(text, edits, style=style)
+                edits.append(cp.Edit(item.line_no, **self.changes[key]))
+        return cp.apply_edits(text, edits, style=style, items=items)
 
 
 def occurrences(items: list[cp.ChecklistItem]) -> list[tuple[cp.ChecklistItem, int]]:

@@ -701,7 +701,7 @@ def file_mode(
         index = RepoIndex.build(client.fetch_all_issues(), run.trust)
         master = find_master(client, index_issues=index, label=label)
         if master is None:
-            title = _plan_title(doc, plan.text, label)
+            title = master_title(doc, label)
             if run.dry_run:
                 reporter.info(f"would create the master checklist issue {quoted(title)}")
                 master = {"number": 0, "html_url": f"{run.repo_url}/issues/0", "body": ""}
@@ -743,7 +743,7 @@ def file_mode(
             # only our links were added since `doc` was parsed: one edit at a known line
             # instead of re-keying every change (a plan of N items would cost O(N²) parses)
             edit = cp.Edit(cand.item.line_no, issue=ref)
-            plan.write(cp.apply_edits(fresh, [edit], style="file"))
+            plan.write(cp.apply_edits(fresh, [edit], style="file", items=doc.items))
             return
         lines_valid[0] = False  # edited meanwhile (by hand): find the items by identity
         plan.write(changes.apply(fresh, "file"))
@@ -890,21 +890,11 @@ def find_master(client: GitHubClient, index_issues: RepoIndex, label: str) -> di
     return found[0] if found else None
 
 
-def _plan_title(doc: cp.Document, text: str, label: str) -> str:
-    for line in cp.split_lines(text)[0]:
-        match = re.match(r"\ufeff?#{1,6}[ \t]+", line)
-        if match is None:
-            continue
-        # string methods, not a regex: a pattern that strips the closing `#`s from a lazy
-        # match is quadratic on a long heading line
-        title = line[match.end() :].rstrip(" \t")
-        bare = title.rstrip("#")
-        if not bare or bare[-1] in " \t":  # a closing run follows a space: `# C#` keeps it
-            title = bare
-        title = clean_title(title)
-        if title:  # `#   ` is an empty heading: GitHub refuses an empty title
-            return title
-    return clean_title(f"Test plan: {label}")
+def master_title(doc: cp.Document, label: str) -> str:
+    """The master issue's title: the plan's first heading as the parser reads it (a `# line`
+    inside a code block is code, not a heading), else one naming the plan."""
+    title = clean_title(doc.title or "")
+    return title or clean_title(f"Test plan: {label}")
 
 
 def issue_mode(run: Run, number: int, template: str) -> None:

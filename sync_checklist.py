@@ -123,7 +123,7 @@ def sync_text(
     if items is None:
         items = cp.parse_checklist(text)
     edits, warnings = plan_edits(items, states, repo)
-    return cp.apply_edits(text, edits, style=style), edits, warnings
+    return cp.apply_edits(text, edits, style=style, items=items), edits, warnings
 
 
 GROUPS = ("Done", "Open", "Not planned / duplicate", "Unreadable (deleted, transferred)")
