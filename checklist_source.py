@@ -29,6 +29,7 @@ from github_api import (
     AppCredentials,
     ConfigError,
     GitHubClient,
+    Issue,
     NotFound,
     ToolError,
     scrub,
@@ -39,10 +40,25 @@ TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replace
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
 MAX_PLAN_BYTES = 10 * 1024 * 1024  # a bigger plan would not fit in an issue body anyway
 ISSUE_BODY_LIMIT = 65536  # characters GitHub accepts in an issue body
+# The hidden markers, spelled here only: a master issue's names its plan, an item issue's
+# names its master and the item's key.
 MASTER_MARKER = "checklist-sync:master"
 _MASTER_MARKER_RE = re.compile(
-    r"<!-- checklist-sync:master plan=(?P<plan>[^\r\n]+?) digest=(?P<digest>[0-9a-f]+) -->"
+    rf"<!-- {MASTER_MARKER} plan=(?P<plan>[^\r\n]+?) digest=(?P<digest>[0-9a-f]+) -->"
 )
+ITEM_MARKER = "checklist-sync:item"
+ITEM_MARKER_RE = re.compile(rf"<!-- {ITEM_MARKER} master=(\d+) key=([0-9a-f]+) -->")
+
+
+def master_marker_prefix(label: str) -> str:
+    """How a master issue's marker starts: enough to find the plan's master again."""
+    return f"<!-- {MASTER_MARKER} plan={label} "
+
+
+def item_marker(master: int, key: str) -> str:
+    return f"<!-- {ITEM_MARKER} master={master} key={key} -->"
+
+
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _BINDING_URL_RE = re.compile(r"^(https?)://([^/\s]+)/([^/\s]+/[^/\s]+)/issues/(\d+)$")
 
@@ -377,10 +393,14 @@ def app_credentials(
 
 @contextlib.contextmanager
 def github_session(
-    settings: Settings, reporter: Reporter, app: AppCredentials | None = None
+    settings: Settings,
+    reporter: Reporter,
+    app: AppCredentials | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Iterator[GitHubClient]:
-    """One run's GitHub connection; on the way out, the summary line, then the connection
-    closes. The CLI opens one per checklist, the server one per job.
+    """One run's GitHub connection; on the way out, the summary line (with the `extra` fields
+    the run filled in by then, for --json), then the connection closes. The CLI opens one per
+    checklist, the server one per job.
     """
     auth = app.auth_for(settings.api_url, settings.repo) if app else None
     client = GitHubClient(
@@ -396,8 +416,62 @@ def github_session(
     try:
         yield client
     finally:
-        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        reporter.summary(
+            requests=client.requests,
+            rate_limit_remaining=client.rate_limit_remaining,
+            **(extra or {}),
+        )
         client.close()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A checklist ready to run on: its plan (file mode) parsed once, the settings, and the
+    master issue's number (--master-issue, else the plan's binding line)."""
+
+    plan: PlanFile | None
+    doc: cp.Document | None
+    settings: Settings
+    master: int | None
+    from_binding: bool = False  # `master` is the binding's
+
+
+def open_checklist(
+    plan_path: Path | None,
+    master: int | None,
+    *,
+    repo: str | None,
+    write_interval: float | None,
+    read_only: bool,
+    need_token: bool = True,
+    need_repo: bool = True,
+) -> Opened:
+    """Read and parse the plan, resolve the settings, check that a run that writes can write
+    the plan, and read the binding into a master number; no request is made yet.
+    """
+    plan = PlanFile.read(plan_path) if plan_path else None
+    doc = cp.parse_document(plan.text) if plan else None
+    settings = resolve_settings(
+        repo_flag=repo,
+        binding=doc.binding if doc else None,
+        write_interval_flag=write_interval,
+        need_token=need_token,
+        need_repo=need_repo,
+    )
+    if plan and not read_only:
+        plan.check_writable()
+    if plan is None or doc is None or not doc.binding or master is not None:
+        return Opened(plan, doc, settings, master)
+    bound = binding_target(doc.binding)
+    if settings.repo is None:  # an offline preview: nothing to compare the binding with
+        return Opened(plan, doc, settings, bound[1] if bound else None, bound is not None)
+    if bound is None or bound[0].lower() != settings.repo.lower():
+        # the file alone would leave its master behind (sync), or publish elsewhere (generate)
+        raise ConfigError(
+            f"{plan.path} is bound to {doc.binding}, not to an issue of {settings.repo}: "
+            "fix the binding line or pass --repo"
+        )
+    return Opened(plan, doc, settings, bound[1], True)
 
 
 # ---------------------------------------------------------------------------
@@ -608,7 +682,7 @@ def master_body(plan_text: str, label: str) -> str:
     plan = scrub(cp.strip_binding(plan_text).lstrip("\ufeff"))
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
-    marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"
+    marker = f"{master_marker_prefix(label)}digest={digest(plan)} -->"
     return f"{header}{nl}{nl}{plan.rstrip(chr(13) + chr(10))}{nl}{nl}{marker}"
 
 
@@ -754,23 +828,23 @@ def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], 
     client.apply_body_update(number, within_limit)
 
 
-def fetch_master(client: GitHubClient, number: int) -> dict[str, Any]:
+def fetch_master(client: GitHubClient, number: int) -> Issue:
     try:
-        issue = client.fetch_issue(number)
+        issue = Issue.from_json(client.fetch_issue(number))
     except NotFound as exc:
         raise ConfigError(
             f"master issue #{number} of {client.repo_name} not found ({exc.status}): check "
             "--master-issue, or remove the binding line from the plan to publish a new one"
         ) from None
-    if "pull_request" in issue:
+    if issue.pull_request:
         raise ConfigError(f"#{number} is a pull request, not an issue: pass the master issue")
     # GitHub answers a transferred issue's old number with a redirect that the client follows:
     # writing there would re-read its `#N` links against the other repository
-    home = str(issue.get("repository_url") or "").rsplit("/repos/", 1)[-1]
+    home = issue.repository
     if home and home.lower() != client.repo_name.lower():
         raise ConfigError(
             f"master issue #{number} of {client.repo_name} was transferred to "
-            f"{home}#{issue['number']}: point --master-issue (or the plan's binding line) at "
+            f"{home}#{issue.number}: point --master-issue (or the plan's binding line) at "
             "a master issue of this repository"
         )
     return issue

@@ -18,7 +18,17 @@ import click
 from github_api import redact
 
 T = TypeVar("T")
-COUNTS = ("items", "created", "adopted", "checked", "unchecked", "skipped", "warnings")
+# `failed`: writes that did not happen (an issue not created, a document not written)
+COUNTS = (
+    "items",
+    "created",
+    "adopted",
+    "checked",
+    "unchecked",
+    "skipped",
+    "warnings",
+    "failed",
+)
 PROGRESS_MIN_ITEMS = 20  # a bar for shorter runs only flickers
 TEXT_LIMIT = 80  # characters of an item's text, title or section shown in a message
 LIST_LIMIT = 20  # line or issue numbers named in one message
@@ -132,10 +142,11 @@ class Reporter:
     def summary(self, *, requests: int, rate_limit_remaining: int | None, **extra: Any) -> None:
         c = self.counts
         rate = "unknown" if rate_limit_remaining is None else str(rate_limit_remaining)
+        failed = f", {c['failed']} failed" if c["failed"] else ""
         self.info(
             f"{c['items']} items: {c['created']} created, {c['adopted']} adopted, "
             f"{c['checked']} checked, {c['unchecked']} unchecked, {c['skipped']} skipped, "
-            f"{c['warnings']} warnings; {requests} API requests, rate limit left {rate}"
+            f"{c['warnings']} warnings{failed}; {requests} API requests, rate limit left {rate}"
         )
         if self.quiet and self.exit_code and not self.failed:
             # -q hides skips and warnings; say in one line why the exit status is 1

@@ -285,6 +285,7 @@ def test_json_summary_on_stdout(cli: Cli) -> None:
         "unchecked",
         "skipped",
         "warnings",
+        "failed",
         "requests",
         "rate_limit_remaining",
         "changes",
@@ -1032,11 +1033,11 @@ def test_dry_run_offline_without_a_token(cli: Cli) -> None:
     assert cli.fake.requests == []
     assert read(plan) == PLAN
     err = result.stderr
+    # the lines and their format are the real run's (the binding line is line 1 then)
+    assert "would create '[Test] ...including an empty directory' for line 10\n" in err
     assert (
-        "would create '[Test] ...including an empty directory' (line 9, Data loader test plan › "
-        "Parsing, parent: rejects a directory with no date)\n"
+        "would create the master checklist issue 'Data loader test plan' and bind the plan to it\n"
     ) in err
-    assert "would create the master checklist issue and bind the plan to it\n" in err
     assert "duplicate check skipped: no token, so existing issues were not read\n" in err
     assert "--- a/plan.md\n+++ b/plan.md\n" in err
     assert "+<!-- checklist-sync: https://github.com/OWNER/REPO/issues/? -->\n" in err
@@ -1060,8 +1061,10 @@ def test_dry_run_with_a_token_only_reads(cli: Cli) -> None:
     assert {r.method for r in fake.requests} == {"GET"}
     assert read(plan) == PLAN
     err = result.stderr
-    assert "would create the master checklist issue 'Data loader test plan'\n" in err
-    assert "would adopt #1 '[Test] writes CSV with a header row' for line 14 (by title)\n" in err
+    assert (
+        "would create the master checklist issue 'Data loader test plan' and bind the plan to it\n"
+    ) in err
+    assert "would adopt #1 '[Test] writes CSV with a header row' for line 15 (by title)\n" in err
     assert "+<!-- checklist-sync: https://github.com/octo/plan/issues/? -->\n" in err
     assert "writes CSV with a header row ([#1](https://github.com/octo/plan/issues/1))\n" in err
     assert "4 issues to create: about 6s at one write every 2s\n" in err
@@ -1612,7 +1615,9 @@ def forged_item_marker(master: int, plan: str, text: str) -> str:
 def test_trusted_author(
     association: str | None, login: str, kind: str, me: str | None, trusted: bool
 ) -> None:
-    issue = {"author_association": association, "user": {"login": login, "type": kind}}
+    issue = github_api.Issue.from_json(
+        {"number": 1, "author_association": association, "user": {"login": login, "type": kind}}
+    )
     assert generate_issues.trusted_author(issue, me) is trusted
 
 
@@ -1759,7 +1764,8 @@ def test_dry_run_output_is_linear_in_the_plan(cli: Cli, token: bool) -> None:
     # the diff shows the heading once (context of the binding line); each message is bounded
     assert len(result.stderr) <= len(text) + 300 * items, len(result.stderr)
     assert result.stderr.count("identical items would share the title") == 1
-    assert "lines 48, 49, 50," in result.stderr and " and 280 more: identical" in result.stderr
+    # line numbers as the real run says them: the binding line it writes first included
+    assert "lines 49, 50, 51," in result.stderr and " and 280 more: identical" in result.stderr
     assert "300 skipped" in summary_line(result)
 
 

@@ -571,7 +571,7 @@ def test_check_out_of_sync_prints_the_diff_and_exits_1(checklist: Checklist) -> 
     assert result.exit_code == 1, result.output
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
-        f"checked line {first} 'a' (#1)",
+        f"would check line {first} 'a' (#1)",
         *expected_diff(checklist, old, new),
         "error: the checklist is out of sync with GitHub (see the diff above)",
     ]
@@ -591,11 +591,12 @@ def test_dry_run_prints_the_diff_and_writes_nothing(checklist: Checklist) -> Non
     assert result.exit_code == 0, result.output
     first = 2 if checklist.mode == "file" else 1
     assert lines(result)[:-1] == [
-        f"checked line {first} 'a' (#1)",
-        f"unchecked line {first + 1} 'b' (#2)",
+        f"would check line {first} 'a' (#1)",
+        f"would uncheck line {first + 1} 'b' (#2)",
         *expected_diff(checklist, old, new),
     ]
-    assert lines(result)[-1].startswith(summary(checklist.fake, 2, checked=1, unchecked=1))
+    # the counts are of what was written: nothing
+    assert lines(result)[-1].startswith(summary(checklist.fake, 2))
     assert writes(checklist.fake) == []
     assert checklist.documents() == before
 
@@ -623,6 +624,7 @@ def test_json_summary_on_stdout(checklist: Checklist) -> None:
         "unchecked": 0,
         "skipped": 0,
         "warnings": 1,
+        "failed": 0,
         "requests": len(checklist.fake.requests),
         "rate_limit_remaining": payload["rate_limit_remaining"],
         "changes": [
