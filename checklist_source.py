@@ -663,26 +663,49 @@ def _open_lock_file(key: str) -> int | None:
 # The master issue of a plan file
 
 
-def normalize(text: str) -> str:
-    """The plan with everything sync may change (boxes, the tool's annotations) cleared."""
-    items = cp.parse_checklist(text)
+def normalize(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
+    """The plan with everything sync may change (boxes, the tool's annotations) cleared;
+    `items` are `text`'s when the caller parsed it already."""
+    if items is None:
+        items = cp.parse_checklist(text)
     edits = [cp.Edit(item.line_no, checked=False, pr=None, note=None) for item in items]
     cleared = cp.apply_edits(text, edits, items=items)
     return re.sub(r"\r\n?", "\n", cleared).strip()
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()[:16]
+def digest(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
+    return digest_of(normalize(text, items))
 
 
-def master_body(plan_text: str, label: str) -> str:
-    """The master issue's body: a line naming the plan file, the plan, the hidden marker."""
+def digest_of(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+DIGEST_PLACEHOLDER = "0" * 16  # as long as any digest: for measuring a body
+
+
+def master_body(
+    plan_text: str,
+    label: str,
+    *,
+    unbound: bool = False,
+    items: list[cp.ChecklistItem] | None = None,
+    digest_value: str | None = None,
+) -> str:
+    """The master issue's body: a line naming the plan file, the plan, the hidden marker.
+
+    What the caller knows costs no parse: `unbound`, that `plan_text` has no binding line;
+    `items`, its items; `digest_value`, the digest (DIGEST_PLACEHOLDER to measure the body).
+    """
     # as GitHub will hold it: a token pasted into the plan is never published, and the digest
     # must be that of the text the issue holds
-    plan = scrub(cp.strip_binding(plan_text).lstrip("\ufeff"))
+    plan = scrub((plan_text if unbound else cp.strip_binding(plan_text)).lstrip("\ufeff"))
+    if digest_value is None:
+        # the parse of `plan_text` holds for `plan` when nothing above changed it
+        digest_value = digest(plan, items if plan == plan_text else None)
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
-    marker = f"{master_marker_prefix(label)}digest={digest(plan)} -->"
+    marker = f"{master_marker_prefix(label)}digest={digest_value} -->"
     return f"{header}{nl}{nl}{plan.rstrip(chr(13) + chr(10))}{nl}{nl}{marker}"
 
 
@@ -739,9 +762,10 @@ def other_plan(body: str, label: str) -> str | None:
     return named if named is not None and named != label else None
 
 
-def master_edited(body: str) -> bool:
+def master_edited(body: str, normalized: str | None = None) -> bool:
     """True when the master issue holds text the tool did not write: edited on GitHub since
     the last publish (boxes and the tool's annotations aside), or someone else's issue.
+    `normalized`: normalize() of the body's plan part, when the caller has it.
     """
     if not body.strip():
         return False
@@ -750,7 +774,9 @@ def master_edited(body: str) -> bool:
         return True
     # the tool writes nothing after its marker: text there was added on GitHub
     after = body[[*_MASTER_MARKER_RE.finditer(body)][-1].end() :]
-    return bool(after.strip()) or digest(plan) != recorded
+    if normalized is None:
+        normalized = normalize(plan)
+    return bool(after.strip()) or digest_of(normalized) != recorded
 
 
 def binding_target(url: str) -> tuple[str, int] | None:
@@ -775,8 +801,11 @@ class KeyedChanges:
     def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def apply(self, text: str, style: str) -> str:
-        items = cp.parse_checklist(text)
+    def apply(self, text: str, style: str, items: list[cp.ChecklistItem] | None = None) -> str:
+        """`text` with the changes made to the items they are keyed to (`items`: `text`'s,
+        when the caller parsed it already)."""
+        if items is None:
+            items = cp.parse_checklist(text)
         edits = []
         for item, occurrence in occurrences(items):
             key = self.key_of(item, occurrence)

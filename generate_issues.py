@@ -348,18 +348,26 @@ def twin_groups(index: RepoIndex, master: int, pending: set[str]) -> list[list[i
     return groups
 
 
-def carry_state(new_plan: str, old_plan: str, repo: str) -> str:
-    """Boxes and annotations of linked items, as the master issue has them, onto new text."""
+def carry_state(
+    new_plan: str,
+    old_plan: str,
+    repo: str,
+    *,
+    new_items: list[cp.ChecklistItem] | None = None,
+    old_items: list[cp.ChecklistItem] | None = None,
+) -> str:
+    """Boxes and annotations of linked items, as the master issue has them, onto new text
+    (`new_items`, `old_items`: the two texts' items, when the caller parsed them)."""
     key_of = cs.issue_key_fn(repo)
     changes = cs.KeyedChanges(key_of)
-    for item in cp.parse_checklist(old_plan):
+    for item in cp.parse_checklist(old_plan) if old_items is None else old_items:
         if item.issue is not None:
             changes.changes[item.issue.key(repo)] = {
                 "checked": item.checked,
                 "pr": item.pr,
                 "note": item.note,
             }
-    return changes.apply(new_plan, "file")
+    return changes.apply(new_plan, "file", new_items)
 
 
 def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
@@ -848,7 +856,7 @@ def find_or_create_master(
             f"would create the master checklist issue {quoted(title)} and bind the plan to it"
         )
         return Issue(0, 0, title, "", f"{s.repo_url}/issues/0")
-    body = cs.master_body(plan.text, label)
+    body = cs.master_body(plan.text, label, unbound=doc.binding_line is None, items=doc.items)
     master = s.create_issue({"title": title, "body": body}, cs.master_marker_prefix(label))
     s.reporter.change(
         "created",
@@ -913,7 +921,16 @@ def check_plan_fits(plan: cs.PlanFile, doc: cp.Document, label: str, repo_url: s
             f"{cs.ISSUE_BODY_LIMIT}): split it into several plans"
         )
     cs.check_body_fits(
-        cs.master_body(plan.text, label), doc.items, "file", repo_url, str(plan.path)
+        cs.master_body(
+            plan.text,
+            label,
+            unbound=doc.binding_line is None,
+            digest_value=cs.DIGEST_PLACEHOLDER,
+        ),
+        doc.items,
+        "file",
+        repo_url,
+        str(plan.path),
     )
 
 
@@ -957,6 +974,24 @@ def refuse(reporter: Reporter, number: int, body: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Published:
+    """The plan as its master issue holds it (no binding line, no byte order mark), parsed
+    once for every comparison and the carry-over."""
+
+    text: str
+    items: list[cp.ChecklistItem]
+    normalized: str
+
+    @classmethod
+    def of(cls, plan: cs.PlanFile) -> Published:
+        # the master body never has the file's byte order mark: compared with it, a plan that
+        # has one would never match, and every rerun would re-read the master
+        text = scrub(cp.strip_binding(plan.text).removeprefix("\ufeff"))
+        items = cp.parse_checklist(text)
+        return cls(text, items, cs.normalize(text, items))
+
+
 def publish_master(
     s: Session, plan: cs.PlanFile, number: int, label: str, known: str | None
 ) -> None:
@@ -964,20 +999,16 @@ def publish_master(
 
     `known` is the body read earlier in this run: when the plan still matches it, no request.
     """
-    # the master body never has the file's byte order mark: compared with it, a plan that has
-    # one would never match, and every rerun would re-read the master
-    new_plan = scrub(cp.strip_binding(plan.text).removeprefix("\ufeff"))
-    if (
-        known is not None
-        and not cs.master_edited(known)
-        and cs.normalize(cs.split_master_body(known)[2]) == cs.normalize(new_plan)
-    ):
-        return
+    new = Published.of(plan)
+    if known is not None:
+        known_norm = cs.normalize(cs.split_master_body(known)[2])
+        if not cs.master_edited(known, known_norm) and known_norm == new.normalized:
+            return
     outcome: dict[str, str] = {}  # what the body as re-read just before the write called for
 
     def republish(body: str) -> str:
         outcome.clear()
-        new_body, why = republished(body, new_plan, label, s.options.force, s)
+        new_body, why = republished(body, new, label, s)
         if why:
             outcome[why] = body if why != "too_long" else new_body
             return body
@@ -996,20 +1027,23 @@ def publish_master(
         s.reporter.info(f"published {label} to master checklist #{number}")
 
 
-def republished(
-    body: str, new_plan: str, label: str, force: bool, s: Session
-) -> tuple[str, str | None]:
+def republished(body: str, new: Published, label: str, s: Session) -> tuple[str, str | None]:
     """(the master body the plan calls for, None) or (a message or body, why it is not
     written: "other", "refused", "too_long")."""
+    force = s.options.force
     if not force and cs.other_plan(body, label) is not None:
         return body, "other"
     _label, recorded, old_plan = cs.split_master_body(body)
-    if cs.master_edited(body) and not force:
+    old_items = cp.parse_checklist(old_plan)
+    old_norm = cs.normalize(old_plan, old_items)
+    if cs.master_edited(body, old_norm) and not force:
         return body, "refused"
-    if recorded is not None and cs.normalize(old_plan) == cs.normalize(new_plan):
+    if recorded is not None and old_norm == new.normalized:
         return body, None  # same items and text: the boxes there are sync's business
-    carried = carry_state(new_plan, old_plan, s.repo)
-    new_body = cs.master_body(carried, label)
+    carried = carry_state(new.text, old_plan, s.repo, new_items=new.items, old_items=old_items)
+    # boxes and annotations aside, the carried plan is the new one: so is its digest
+    digest = cs.digest_of(new.normalized)
+    new_body = cs.master_body(carried, label, unbound=True, digest_value=digest)
     if new_body == body:
         return body, None
     try:
