@@ -25,7 +25,7 @@ import checklist_parser as cp
 import checklist_source as cs
 import generate_issues
 import github_api
-from tests.conftest import SETTINGS_ENV, pygithub_client
+from tests.conftest import SETTINGS_ENV, assert_clean, pygithub_client
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,27 +91,12 @@ class Cli:
         result = CliRunner().invoke(
             generate_issues.main, [str(arg) for arg in args], env=self.env() if env is None else env
         )
+        # the environment is the test's own (it may leave the fake out): only the secrets
         assert_clean(result, self.secrets, crash=crash)
         return result
 
 
-def assert_clean(result: Result, secrets: set[str], *, crash: bool = False) -> None:
-    """No token and no traceback in any output; only expected exits."""
-    for stream in (result.output, result.stdout, result.stderr):
-        for secret in secrets:
-            assert secret not in stream
-        assert "Traceback" not in stream
-    if not crash:
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            result.exception,
-            result.output,
-        )
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.fixture

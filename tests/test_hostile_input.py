@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +36,7 @@ import checklist_source as cs
 import generate_issues
 import github_api
 import sync_checklist
+from tests.conftest import run_cli
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +44,7 @@ REPO = "octo/plan"
 HTML = f"https://github.com/{REPO}/issues"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # ---------------------------------------------------------------------------
@@ -57,14 +55,7 @@ def invoke(
     command: click.Command, fake: FakeGitHub | None, *args: object, **env: str | None
 ) -> Result:
     """Run a command in-process as a user would; no run may leak the token or a traceback."""
-    full_env: dict[str, str | None] = {"CHECKLIST_WRITE_INTERVAL": "0"}
-    if fake is not None:
-        full_env.update(fake.env())
-    full_env.update(env)
-    result = CliRunner().invoke(command, [str(arg) for arg in args], env=full_env)
-    secrets = {value for name, value in full_env.items() if name.endswith("TOKEN") and value}
-    assert_no_leak(result, secrets)
-    return result
+    return run_cli(command, *args, fake=fake, env=env)
 
 
 def assert_no_leak(result: Result, secrets: set[str]) -> None:

@@ -18,6 +18,7 @@ import checklist_source as cs
 import generate_issues
 import github_api
 import sync_checklist
+from tests.conftest import run_cli
 from tests.fake_github import FakeGitHub
 
 REPO = "octo/plan"
@@ -27,10 +28,8 @@ MODES = ("file", "issue")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[float]:
-    """A clean environment, the test's own directory, and waits recorded instead of slept."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+def _isolated(isolated: None, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The shared isolation, and waits recorded instead of slept."""
     waits: list[float] = []
     # rate-limit waits run through the client's injectable sleep: record them, return at once
     monkeypatch.setitem(github_api.GitHubClient.__init__.__kwdefaults__, "sleep", waits.append)
@@ -43,14 +42,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[float]:
 
 def invoke(fake: FakeGitHub, args: list[str], **env: str | None) -> Result:
     """Run sync_checklist.py in-process as a user would, against the fake."""
-    full_env: dict[str, str | None] = {**fake.env(), "CHECKLIST_WRITE_INTERVAL": "0", **env}
-    result = CliRunner().invoke(sync_checklist.main, args, env=full_env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output
-    assert fake.token not in result.output
-    return result
+    return run_cli(sync_checklist, *args, fake=fake, env=env)
 
 
 def lines(result: Result) -> list[str]:
