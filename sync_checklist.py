@@ -488,7 +488,7 @@ def sync_targets(
         for done in changed:
             reporter.diff(unified_diff(done.target.text, done.text, done.target.name))
     else:
-        written, failure = apply_targets(client, repo, [s.target for s in changed], states)
+        written, failure = apply_targets(client, repo, changed, states)
         if first.target in written or not changed:
             report_edits(reporter, primary, first.edits, repo)
         report_warnings(reporter, first.warnings)
@@ -525,7 +525,7 @@ class Written:
 def apply_targets(
     client: GitHubClient,
     repo: str,
-    pending: list[Target],
+    pending: list[Synced],
     states: States,
 ) -> tuple[Written, ToolError | None]:
     """Write each changed document whole, the master issue before the plan file; what was
@@ -541,10 +541,11 @@ def apply_targets(
     """
     written = Written()
     failed: ToolError | None = None
-    has_file = any(target.plan is not None for target in pending)
-    for target in sorted(pending, key=lambda t: t.plan is not None):
+    has_file = any(done.target.plan is not None for done in pending)
+    for done in sorted(pending, key=lambda d: d.target.plan is not None):
+        target = done.target
         try:
-            apply_target(client, repo, target, states)
+            apply_target(client, repo, done, states)
         except cs.BodyTooLong as exc:
             if not has_file:
                 return written, exc
@@ -564,13 +565,14 @@ def apply_targets(
     return written, failed
 
 
-def apply_target(client: GitHubClient, repo: str, target: Target, states: States) -> None:
+def apply_target(client: GitHubClient, repo: str, done: Synced, states: States) -> None:
     """Write one document, re-read just before the write: an edit made a second ago stays."""
+    target = done.target
 
     def update(text: str) -> str:
-        same = text == target.text  # no edit since it was read: its items are still right
-        items = target.items if same else None
-        return sync_text(text, states, repo, target.style, items)[0]
+        if text == target.text:  # no edit since it was read: what was decided stands
+            return done.text
+        return sync_text(text, states, repo, target.style)[0]
 
     if target.plan is not None:
         target.plan.write(update(target.plan.reread()))
