@@ -14,7 +14,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -823,6 +823,15 @@ def occurrences(items: list[cp.ChecklistItem]) -> list[tuple[cp.ChecklistItem, i
         out.append((item, seen.get(ident, 0)))
         seen[ident] = seen.get(ident, 0) + 1
     return out
+
+
+def linked_numbers(items: Iterable[cp.ChecklistItem], repo: str) -> set[int]:
+    """The numbers of the issues (and pull requests) of `repo` that items link."""
+    return {
+        item.issue.number
+        for item in items
+        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
+    }
 
 
 def identity_key(item: cp.ChecklistItem, occurrence: int) -> Hashable:

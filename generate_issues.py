@@ -370,14 +370,6 @@ def carry_state(
     return changes.apply(new_plan, "file", new_items)
 
 
-def linked_numbers(items: list[cp.ChecklistItem], repo: str) -> set[int]:
-    return {
-        item.issue.number
-        for item in items
-        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
-    }
-
-
 def preview(text: str) -> str:
     """Links of issues not created yet are shown as `#?` in a dry-run diff."""
     return re.sub(r"(?:(?<=#)|(?<=/issues/))0(?=[\]\)]| -->)", "?", text)
@@ -817,7 +809,7 @@ def generate_for_plan(s: Session, opened: cs.Opened) -> int:
     steps: list[Step] = []
     if index is not None:
         report_twins(s.reporter, twin_groups(index, master.number, {c.key for c in cands}))
-        taken = linked_numbers(doc.items, s.repo) | {master.number}
+        taken = cs.linked_numbers(doc.items, s.repo) | {master.number}
         steps = plan_links(cands, index, master.number, taken)
     if s.options.dry_run:
         s.summary["would_create"] = show_preview(
@@ -1075,7 +1067,7 @@ def issue_links(s: Session, number: int) -> int:
     if cands:
         index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
         report_twins(s.reporter, twin_groups(index, number, {c.key for c in cands}))
-        steps = plan_links(cands, index, number, linked_numbers(items, s.repo) | {number})
+        steps = plan_links(cands, index, number, cs.linked_numbers(items, s.repo) | {number})
     if s.options.dry_run:
         s.summary["would_create"] = show_preview(
             s.reporter,

@@ -753,10 +753,10 @@ class GitHubClient:
                 raise Rejected(f"#{number} is locked, so it takes no comment") from None
             raise
 
-    def apply_comment_update(self, comment_id: int, body: str) -> dict[str, Any]:
+    def apply_comment_update(self, comment_id: int, body: str) -> None:
         self.pacer.wait()
         # an edit sends the whole body again, so re-sending it after a 5xx is safe
-        _, data = self.call(
+        self.call(
             f"editing comment {comment_id}",
             lambda: self.raw(
                 "PATCH",
@@ -764,7 +764,6 @@ class GitHubClient:
                 input={"body": scrub(body)},
             ),
         )
-        return data
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes

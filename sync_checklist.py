@@ -608,12 +608,7 @@ def stop_for_event(
     """True (after saying why) when the Actions event names an issue the checklist lacks."""
     if event is None:
         return False
-    linked = {
-        item.issue.number
-        for t in targets
-        for item in t.items
-        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
-    }
+    linked = cs.linked_numbers((item for t in targets for item in t.items), repo)
     early = event_shortcut(event, linked | ({master_number} if master_number else set()))
     if early:
         reporter.info(early)
