@@ -472,6 +472,11 @@ class Session:
 
         return create_or_find(send, find)
 
+    def preview(self, steps: list[Step], old: str, base: str, name: str, style: str) -> int:
+        """--dry-run: show_preview at this run's pace; the creations it counted."""
+        interval = self.settings.write_interval
+        return show_preview(self.reporter, steps, self.repo_url, old, base, name, style, interval)
+
     def create_item(self, cand: Candidate, master: int, plan: str | None) -> Issue:
         payload: dict[str, Any] = {
             "title": cand.title,
@@ -786,47 +791,64 @@ def generate_for_plan(s: Session, opened: cs.Opened) -> int:
         s.reporter.info(no_items_note(plan))
         return 0
     check_plan_fits(plan, doc, label, s.repo_url)
-    index: RepoIndex | None = None
-    if opened.master is not None:
-        master = cs.fetch_master(s.client, opened.master)
-        if not s.options.force and refuse_master(s.reporter, master, label, plan):
-            return 1
-    else:
-        index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
-        master = find_or_create_master(s, index, plan, doc, label)
-    base = plan.text
-    if not opened.from_binding and doc.binding != master.url:
-        # a new or re-found master, or --master-issue naming another one than the binding:
-        # the binding line comes first, so line numbers are those of the file as it will be
-        base = cp.set_binding(base if s.options.dry_run else plan.reread(), master.url)
-        if not s.options.dry_run:
-            plan.write(base)
-        doc = cp.parse_document(base)
-    cands, skips = plan_candidates(doc.items, s.options.template, label)
-    report_skips(s.reporter, skips)
-    if cands and index is None:
-        index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
-    steps: list[Step] = []
-    if index is not None:
-        report_twins(s.reporter, twin_groups(index, master.number, {c.key for c in cands}))
-        taken = cs.linked_numbers(doc.items, s.repo) | {master.number}
-        steps = plan_links(cands, index, master.number, taken)
+    master, index = open_master(s, opened, label)
+    if master is None:
+        return 1
+    base, doc = bind_plan(s, plan, doc, master, opened.from_binding)
+    steps = decide_links(s, doc.items, label, master.number, index)
     if s.options.dry_run:
-        s.summary["would_create"] = show_preview(
-            s.reporter,
-            steps,
-            s.repo_url,
-            plan.text,
-            base,
-            str(plan.path),
-            "file",
-            s.settings.write_interval,
-        )
+        s.summary["would_create"] = s.preview(steps, plan.text, base, str(plan.path), "file")
         return 0
     code = link_into_plan(s, plan, doc, steps, master.number, label)
     known = master.body if opened.master is not None else None
     publish_master(s, plan, master.number, label, known)
     return code
+
+
+def open_master(s: Session, opened: cs.Opened, label: str) -> tuple[Issue | None, RepoIndex | None]:
+    """The master issue (None: refused, said why) and, when it took a listing to find it,
+    the repository's index."""
+    assert opened.plan is not None and opened.doc is not None
+    if opened.master is not None:
+        master = cs.fetch_master(s.client, opened.master)
+        if not s.options.force and refuse_master(s.reporter, master, label, opened.plan):
+            return None, None
+        return master, None
+    index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
+    return find_or_create_master(s, index, opened.plan, opened.doc, label), index
+
+
+def bind_plan(
+    s: Session, plan: cs.PlanFile, doc: cp.Document, master: Issue, from_binding: bool
+) -> tuple[str, cp.Document]:
+    """The plan bound to `master` (written, unless a dry run), and its parse: line numbers
+    are those of the file as it is then, binding line included."""
+    if from_binding or doc.binding == master.url:
+        return plan.text, doc
+    # a new or re-found master, or --master-issue naming another one than the binding
+    base = cp.set_binding(plan.text if s.options.dry_run else plan.reread(), master.url)
+    if not s.options.dry_run:
+        plan.write(base)
+    return base, cp.parse_document(base)
+
+
+def decide_links(
+    s: Session,
+    items: list[cp.ChecklistItem],
+    plan_name: str,
+    master: int,
+    index: RepoIndex | None,
+) -> list[Step]:
+    """Candidates (their skips said), then what each gets; the repository is listed only
+    when something may need an issue, or when it was listed already (its twins are said)."""
+    cands, skips = plan_candidates(items, s.options.template, plan_name)
+    report_skips(s.reporter, skips)
+    if cands and index is None:
+        index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
+    if index is None:
+        return []
+    report_twins(s.reporter, twin_groups(index, master, {c.key for c in cands}))
+    return plan_links(cands, index, master, cs.linked_numbers(items, s.repo) | {master})
 
 
 def find_or_create_master(
@@ -1061,24 +1083,10 @@ def issue_links(s: Session, number: int) -> int:
     items = cp.parse_checklist(master.body)
     s.reporter.counts["items"] = len(items)
     cs.check_body_fits(master.body, items, "issue", s.repo_url, f"master issue #{number}")
-    cands, skips = plan_candidates(items, s.options.template, f"#{number}")
-    report_skips(s.reporter, skips)
-    steps: list[Step] = []
-    if cands:
-        index = RepoIndex.build(s.client.fetch_all_issues(), s.trust)
-        report_twins(s.reporter, twin_groups(index, number, {c.key for c in cands}))
-        steps = plan_links(cands, index, number, cs.linked_numbers(items, s.repo) | {number})
+    steps = decide_links(s, items, f"#{number}", number, None)
     if s.options.dry_run:
-        s.summary["would_create"] = show_preview(
-            s.reporter,
-            steps,
-            s.repo_url,
-            master.body,
-            master.body,
-            f"issue-{number}.md",
-            "issue",
-            s.settings.write_interval,
-        )
+        name = f"issue-{number}.md"
+        s.summary["would_create"] = s.preview(steps, master.body, master.body, name, "issue")
         return 0
     changes = linking_changes(s.repo, s.reporter)
 
