@@ -310,13 +310,13 @@ def parse_document(text: str) -> Document:
             )
         )
 
-    def set_heading(level: int, text: str) -> tuple[str, ...]:
+    def set_heading(level: int, title: str) -> tuple[str, ...]:
         nonlocal doc_title
-        if doc_title is None and text:
-            doc_title = text  # an empty heading (`#`) titles nothing
+        if doc_title is None and title:
+            doc_title = title  # an empty heading (`#`) titles nothing
         while headings and headings[-1][0] >= level:
             headings.pop()
-        headings.append((level, text))
+        headings.append((level, title))
         return tuple(h[1] for h in headings)
 
     for line_index, line in enumerate(lines):
