@@ -89,6 +89,7 @@ class Document:
     binding_line: int | None
     newline: str  # the first line ending, used for inserted lines
     front_matter_end: int = 0  # line of the front matter's closing `---`, 0 when there is none
+    title: str | None = None  # the first heading's text (None: no heading has text)
 
 
 _UNSET: object = object()
@@ -399,6 +400,7 @@ def parse_document(text: str) -> Document:
     section: tuple[str, ...] = ()
     binding: str | None = None
     binding_line: int | None = None
+    doc_title: str | None = None
     stack: list[_Block] = [_Block(_DOC)]
     after_blank = False  # the previous line was blank
     # task index -> (line index, content offset) of each later line of its first paragraph
@@ -441,6 +443,9 @@ def parse_document(text: str) -> Document:
         )
 
     def set_heading(level: int, title: str) -> tuple[str, ...]:
+        nonlocal doc_title
+        if doc_title is None and title:
+            doc_title = title  # an empty heading (`#`) titles nothing
         while headings and headings[-1][0] >= level:
             headings.pop()
         headings.append((level, title))
@@ -753,7 +758,7 @@ def parse_document(text: str) -> Document:
             items[task] = _describe_wrapped(items[task], lines, rest)
     if feet is not None and feet.holds:
         items = feet.shown(items, lines, front_lines)
-    return Document(items, binding, binding_line, first_newline(text), front_lines)
+    return Document(items, binding, binding_line, first_newline(text), front_lines, doc_title)
 
 
 def parse_checklist(text: str) -> list[ChecklistItem]:
@@ -997,49 +1002,15 @@ def _describe_item(
     content_start: int,
 ) -> ChecklistItem:
     body = line[content_start:].rstrip(" \t\v\f")
-    if "#" not in body and "://" not in body:  # most items: no link form can be there
-        return _item(
-            line_no,
-            checked,
-            body.strip(),
-            indent,
-            depth,
-            parent,
-            section,
-            None,
-            None,
-            None,
-            "",
-            None,
-            line_no,
-            box_col,
-            None,
-            None,
-            content_start + len(body),
-            line_no,
-        )
-    found = _find_link(body, True)
+    # most items hold no `#` or `://`, so no link form can be there
+    found = _find_link(body, True) if "#" in body or "://" in body else None
     if found is None:
+        unlinked = (None, None, None, "", None, line_no, box_col, None, None)
+        text_end = content_start + len(body)
         return _item(
-            line_no,
-            checked,
-            body.strip(),
-            indent,
-            depth,
-            parent,
-            section,
-            None,
-            None,
-            None,
-            "",
-            None,
-            line_no,
-            box_col,
-            None,
-            None,
-            content_start + len(body),
-            line_no,
-        )
+            line_no, checked, body.strip(), indent, depth, parent, section, *unlinked, text_end,
+            line_no
+        )  # fmt: skip
     m, style, ann_end, pr, note = found
     if style == "file":
         issue = _read_ref(m.group("flabel"), m.group("url"))
@@ -1191,12 +1162,19 @@ def _lines_with_ends(text: str) -> list[str]:
     return [part + end for part, end in zip(parts, ends, strict=True)]
 
 
-def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
+def apply_edits(
+    text: str,
+    edits: list[Edit],
+    *,
+    style: str = "issue",
+    items: list[ChecklistItem] | None = None,
+) -> str:
     """Apply item edits to `text`; every byte outside the edited spans is kept.
 
     `style` is "issue" (links as `(#12)`) or "file" (links as `([#12](URL))`). Several edits of
-    one line apply in order. Raises ValueError for a line that holds no item, an unknown style
-    or an unknown note.
+    one line apply in order. `items` are `text`'s items when the caller already parsed it (at
+    least those of the edited lines, as parsed from those very lines): no second parse. Raises
+    ValueError for a line that holds no item, an unknown style or an unknown note.
     """
     if style not in STYLES:
         raise ValueError(f"unknown link style {style!r}: expected one of {STYLES}")
@@ -1208,10 +1186,10 @@ def apply_edits(text: str, edits: list[Edit], *, style: str = "issue") -> str:
             raise ValueError(f"unknown note {edit.note!r}: expected one of {NOTES}")
         earlier = merged.get(edit.line_no)
         merged[edit.line_no] = edit if earlier is None else _merge(earlier, edit)
-    items = {item.line_no: item for item in parse_checklist(text)}
+    by_line = {item.line_no: item for item in (parse_checklist(text) if items is None else items)}
     lines = _lines_with_ends(text)
     for line_no, edit in merged.items():
-        item = items.get(line_no)
+        item = by_line.get(line_no)
         if item is None:
             raise ValueError(f"line {line_no} holds no checklist item")
         line = lines[line_no - 1]

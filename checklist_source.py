@@ -14,7 +14,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from github_api import (
     AppCredentials,
     ConfigError,
     GitHubClient,
+    Issue,
     NotFound,
     ToolError,
     scrub,
@@ -39,10 +40,25 @@ TMP_SUFFIX = ".checklist-sync.tmp"  # the temporary copy of a plan being replace
 STALE_COPY_AGE = 600.0  # seconds: no write takes that long, so such a copy was abandoned
 MAX_PLAN_BYTES = 10 * 1024 * 1024  # a bigger plan would not fit in an issue body anyway
 ISSUE_BODY_LIMIT = 65536  # characters GitHub accepts in an issue body
+# The hidden markers, spelled here only: a master issue's names its plan, an item issue's
+# names its master and the item's key.
 MASTER_MARKER = "checklist-sync:master"
 _MASTER_MARKER_RE = re.compile(
-    r"<!-- checklist-sync:master plan=(?P<plan>[^\r\n]+?) digest=(?P<digest>[0-9a-f]+) -->"
+    rf"<!-- {MASTER_MARKER} plan=(?P<plan>[^\r\n]+?) digest=(?P<digest>[0-9a-f]+) -->"
 )
+ITEM_MARKER = "checklist-sync:item"
+ITEM_MARKER_RE = re.compile(rf"<!-- {ITEM_MARKER} master=(\d+) key=([0-9a-f]+) -->")
+
+
+def master_marker_prefix(label: str) -> str:
+    """How a master issue's marker starts: enough to find the plan's master again."""
+    return f"<!-- {MASTER_MARKER} plan={label} "
+
+
+def item_marker(master: int, key: str) -> str:
+    return f"<!-- {ITEM_MARKER} master={master} key={key} -->"
+
+
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _BINDING_URL_RE = re.compile(r"^(https?)://([^/\s]+)/([^/\s]+/[^/\s]+)/issues/(\d+)$")
 
@@ -377,10 +393,14 @@ def app_credentials(
 
 @contextlib.contextmanager
 def github_session(
-    settings: Settings, reporter: Reporter, app: AppCredentials | None = None
+    settings: Settings,
+    reporter: Reporter,
+    app: AppCredentials | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Iterator[GitHubClient]:
-    """One run's GitHub connection; on the way out, the summary line, then the connection
-    closes. The CLI opens one per checklist, the server one per job.
+    """One run's GitHub connection; on the way out, the summary line (with the `extra` fields
+    the run filled in by then, for --json), then the connection closes. The CLI opens one per
+    checklist, the server one per job.
     """
     auth = app.auth_for(settings.api_url, settings.repo) if app else None
     client = GitHubClient(
@@ -396,8 +416,62 @@ def github_session(
     try:
         yield client
     finally:
-        reporter.summary(requests=client.requests, rate_limit_remaining=client.rate_limit_remaining)
+        reporter.summary(
+            requests=client.requests,
+            rate_limit_remaining=client.rate_limit_remaining,
+            **(extra or {}),
+        )
         client.close()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A checklist ready to run on: its plan (file mode) parsed once, the settings, and the
+    master issue's number (--master-issue, else the plan's binding line)."""
+
+    plan: PlanFile | None
+    doc: cp.Document | None
+    settings: Settings
+    master: int | None
+    from_binding: bool = False  # `master` is the binding's
+
+
+def open_checklist(
+    plan_path: Path | None,
+    master: int | None,
+    *,
+    repo: str | None,
+    write_interval: float | None,
+    read_only: bool,
+    need_token: bool = True,
+    need_repo: bool = True,
+) -> Opened:
+    """Read and parse the plan, resolve the settings, check that a run that writes can write
+    the plan, and read the binding into a master number; no request is made yet.
+    """
+    plan = PlanFile.read(plan_path) if plan_path else None
+    doc = cp.parse_document(plan.text) if plan else None
+    settings = resolve_settings(
+        repo_flag=repo,
+        binding=doc.binding if doc else None,
+        write_interval_flag=write_interval,
+        need_token=need_token,
+        need_repo=need_repo,
+    )
+    if plan and not read_only:
+        plan.check_writable()
+    if plan is None or doc is None or not doc.binding or master is not None:
+        return Opened(plan, doc, settings, master)
+    bound = binding_target(doc.binding)
+    if settings.repo is None:  # an offline preview: nothing to compare the binding with
+        return Opened(plan, doc, settings, bound[1] if bound else None, bound is not None)
+    if bound is None or bound[0].lower() != settings.repo.lower():
+        # the file alone would leave its master behind (sync), or publish elsewhere (generate)
+        raise ConfigError(
+            f"{plan.path} is bound to {doc.binding}, not to an issue of {settings.repo}: "
+            "fix the binding line or pass --repo"
+        )
+    return Opened(plan, doc, settings, bound[1], True)
 
 
 # ---------------------------------------------------------------------------
@@ -598,6 +672,8 @@ def issue_style(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
     """The plan with the tool's file-form links and PR annotations written as an issue body
     writes them (`([#12](URL))` becomes `(#12)`); every other byte, the user's links
     included, stays."""
+    if "([" not in text:
+        return text  # every file-form link and PR annotation holds it: nothing to rewrite
     contents, ends = cp.split_lines(text)
     changed = False
     for item in cp.parse_checklist(text) if items is None else items:
@@ -616,38 +692,61 @@ def issue_style(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
     return "".join(c + e for c, e in zip(contents, ends, strict=True))
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
     """The plan with everything sync may change (boxes, the tool's annotations) cleared and
-    its links in one style: a file and its master issue compare equal."""
-    text = issue_style(text)
-    edits = [
-        cp.Edit(item.line_no, checked=False, pr=None, note=None)
-        for item in cp.parse_checklist(text)
-    ]
-    cleared = cp.apply_edits(text, edits)
+    its links in one style, so a file and its master issue compare equal; `items` are
+    `text`'s when the caller parsed it already."""
+    styled = issue_style(text, items)
+    if items is None or styled != text:
+        items = cp.parse_checklist(styled)
+    edits = [cp.Edit(item.line_no, checked=False, pr=None, note=None) for item in items]
+    cleared = cp.apply_edits(styled, edits, items=items)
     return re.sub(r"\r\n?", "\n", cleared).strip()
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()[:16]
+def digest(text: str, items: list[cp.ChecklistItem] | None = None) -> str:
+    return digest_of(normalize(text, items))
 
 
-def mirrored_plan(plan_text: str) -> str:
+def digest_of(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+DIGEST_PLACEHOLDER = "0" * 16  # as long as any digest: for measuring a body
+
+
+def mirrored_plan(plan_text: str, *, unbound: bool = False) -> str:
     """What of a plan file its master issue mirrors: the plan without its byte order mark,
-    binding line and front matter (an issue would show it as Markdown), with no token in it
-    (never published), its links as an issue body writes them (GitHub then shows each
-    linked issue's title and state)."""
-    plan = cp.split_front_matter(cp.strip_binding(plan_text).lstrip("\ufeff"))[1]
-    return issue_style(scrub(plan))
+    binding line (`unbound`: it has none) and front matter (an issue would show it as
+    Markdown), with no token in it (never published), its links as an issue body writes
+    them (GitHub then shows each linked issue's title and state)."""
+    plan = (plan_text if unbound else cp.strip_binding(plan_text)).lstrip("\ufeff")
+    return issue_style(scrub(cp.split_front_matter(plan)[1]))
 
 
-def master_body(plan_text: str, label: str) -> str:
+def master_body(
+    plan_text: str,
+    label: str,
+    *,
+    unbound: bool = False,
+    items: list[cp.ChecklistItem] | None = None,
+    digest_value: str | None = None,
+    mirrored: bool = False,
+) -> str:
     """The master issue's body: a line naming the plan file, the mirrored plan, the hidden
-    marker (with the digest of the text the issue holds)."""
-    plan = mirrored_plan(plan_text)
+    marker (with the digest of the text the issue holds).
+
+    What the caller knows costs no parse: `unbound`, that `plan_text` has no binding line;
+    `items`, its items; `digest_value`, the digest (DIGEST_PLACEHOLDER to measure the body);
+    `mirrored`, that `plan_text` is mirrored_plan's answer already.
+    """
+    plan = plan_text if mirrored else mirrored_plan(plan_text, unbound=unbound)
+    if digest_value is None:
+        # the parse of `plan_text` holds for `plan` when nothing above changed it
+        digest_value = digest(plan, items if plan == plan_text else None)
     nl = cp.first_newline(plan)
     header = f"Checklist mirrored from `{label}` by checklist-sync: edit the file, then rerun."
-    marker = f"<!-- {MASTER_MARKER} plan={label} digest={digest(plan)} -->"
+    marker = f"{master_marker_prefix(label)}digest={digest_value} -->"
     return f"{header}{nl}{nl}{plan.rstrip(chr(13) + chr(10))}{nl}{nl}{marker}"
 
 
@@ -704,9 +803,10 @@ def other_plan(body: str, label: str) -> str | None:
     return named if named is not None and named != label else None
 
 
-def master_edited(body: str) -> bool:
+def master_edited(body: str, normalized: str | None = None) -> bool:
     """True when the master issue holds text the tool did not write: edited on GitHub since
     the last publish (boxes and the tool's annotations aside), or someone else's issue.
+    `normalized`: normalize() of the body's plan part, when the caller has it.
     """
     if not body.strip():
         return False
@@ -715,7 +815,9 @@ def master_edited(body: str) -> bool:
         return True
     # the tool writes nothing after its marker: text there was added on GitHub
     after = body[[*_MASTER_MARKER_RE.finditer(body)][-1].end() :]
-    return bool(after.strip()) or digest(plan) != recorded
+    if normalized is None:
+        normalized = normalize(plan)
+    return bool(after.strip()) or digest_of(normalized) != recorded
 
 
 def binding_target(url: str) -> tuple[str, int] | None:
@@ -740,14 +842,17 @@ class KeyedChanges:
     def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def apply(self, text: str, style: str) -> str:
+    def apply(self, text: str, style: str, items: list[cp.ChecklistItem] | None = None) -> str:
+        """`text` with the changes made to the items they are keyed to (`items`: `text`'s,
+        when the caller parsed it already)."""
+        if items is None:
+            items = cp.parse_checklist(text)
         edits = []
-        for index, item in enumerate(occurrences(cp.parse_checklist(text))):
-            key = self.key_of(item[0], item[1])
+        for item, occurrence in occurrences(items):
+            key = self.key_of(item, occurrence)
             if key is not None and key in self.changes:
-                edits.append(cp.Edit(item[0].line_no, **self.changes[key]))
-            del index
-        return cp.apply_edits(text, edits, style=style)
+                edits.append(cp.Edit(item.line_no, **self.changes[key]))
+        return cp.apply_edits(text, edits, style=style, items=items)
 
 
 def occurrences(items: list[cp.ChecklistItem]) -> list[tuple[cp.ChecklistItem, int]]:
@@ -759,6 +864,15 @@ def occurrences(items: list[cp.ChecklistItem]) -> list[tuple[cp.ChecklistItem, i
         out.append((item, seen.get(ident, 0)))
         seen[ident] = seen.get(ident, 0) + 1
     return out
+
+
+def linked_numbers(items: Iterable[cp.ChecklistItem], repo: str) -> set[int]:
+    """The numbers of the issues (and pull requests) of `repo` that items link."""
+    return {
+        item.issue.number
+        for item in items
+        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
+    }
 
 
 def identity_key(item: cp.ChecklistItem, occurrence: int) -> Hashable:
@@ -793,23 +907,23 @@ def write_issue_body(client: GitHubClient, number: int, update: Callable[[str], 
     client.apply_body_update(number, within_limit)
 
 
-def fetch_master(client: GitHubClient, number: int) -> dict[str, Any]:
+def fetch_master(client: GitHubClient, number: int) -> Issue:
     try:
-        issue = client.fetch_issue(number)
+        issue = Issue.from_json(client.fetch_issue(number))
     except NotFound as exc:
         raise ConfigError(
             f"master issue #{number} of {client.repo_name} not found ({exc.status}): check "
             "--master-issue, or remove the binding line from the plan to publish a new one"
         ) from None
-    if "pull_request" in issue:
+    if issue.pull_request:
         raise ConfigError(f"#{number} is a pull request, not an issue: pass the master issue")
     # GitHub answers a transferred issue's old number with a redirect that the client follows:
     # writing there would re-read its `#N` links against the other repository
-    home = str(issue.get("repository_url") or "").rsplit("/repos/", 1)[-1]
+    home = issue.repository
     if home and home.lower() != client.repo_name.lower():
         raise ConfigError(
             f"master issue #{number} of {client.repo_name} was transferred to "
-            f"{home}#{issue['number']}: point --master-issue (or the plan's binding line) at "
+            f"{home}#{issue.number}: point --master-issue (or the plan's binding line) at "
             "a master issue of this repository"
         )
     return issue

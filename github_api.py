@@ -299,6 +299,45 @@ class IssueState:
     )  # (repo, number, html url) of the merged PR that closed it
 
 
+@dataclass(frozen=True)
+class Issue:
+    """One issue as the REST API lists it: what generate reads of an issue, typed once."""
+
+    number: int
+    id: int
+    title: str
+    body: str
+    url: str  # the issue's page (html_url)
+    state: str = "open"
+    state_reason: str | None = None
+    author_association: str | None = None  # OWNER, MEMBER, COLLABORATOR, NONE, ...
+    login: str | None = None  # the author's login
+    author_type: str | None = None  # "User" or "Bot"
+    comments: int = 0
+    repository: str = ""  # "OWNER/REPO" it lives in now (a transferred issue's new home)
+    pull_request: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Issue:
+        user = data.get("user") if isinstance(data.get("user"), dict) else {}
+        login = user.get("login")
+        return cls(
+            number=int(data["number"]),
+            id=int(data.get("id") or 0),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            url=str(data.get("html_url") or ""),
+            state=str(data.get("state") or "open"),
+            state_reason=data.get("state_reason"),
+            author_association=data.get("author_association"),
+            login=login if isinstance(login, str) else None,
+            author_type=user.get("type"),
+            comments=int(data.get("comments") or 0),
+            repository=str(data.get("repository_url") or "").rsplit("/repos/", 1)[-1],
+            pull_request="pull_request" in data,
+        )
+
+
 # An item may link an issue or a pull request; both come back in one shape. GitHub's published
 # schema reads a duplicate as NOT_PLANNED unless asked `stateReason(enableDuplicate: true)`.
 ENABLE_DUPLICATE = "(enableDuplicate: true)"
@@ -538,18 +577,18 @@ class GitHubClient:
             next_url = _next_link(headers.get("link", ""))
             parameters = None  # the next link carries them
 
-    def fetch_all_issues(self) -> list[dict[str, Any]]:
+    def fetch_all_issues(self) -> list[Issue]:
         """All issues of the repository, open or closed (pull requests left out): one listing."""
-        issues: list[dict[str, Any]] = []
+        issues: list[Issue] = []
         for page in self.iter_pages(
             f"listing issues of {self.repo_name}",
             f"/repos/{self.repo_name}/issues",
             {"state": "all", "sort": "created", "direction": "asc"},
         ):
-            issues.extend(i for i in page if "pull_request" not in i)
+            issues.extend(Issue.from_json(i) for i in page if "pull_request" not in i)
         return issues
 
-    def fetch_recent_issues(self, count: int = 30) -> list[dict[str, Any]]:
+    def fetch_recent_issues(self, count: int = 30) -> list[Issue]:
         """The newest issues (where an unanswered create would be)."""
         _, data = self.call(
             f"listing recent issues of {self.repo_name}",
@@ -565,7 +604,7 @@ class GitHubClient:
                 },
             ),
         )
-        return [i for i in data if "pull_request" not in i]
+        return [Issue.from_json(i) for i in data if "pull_request" not in i]
 
     def fetch_login(self) -> str | None:
         """The token's own user; None for an integration's token (an App's, or a workflow's
@@ -714,10 +753,10 @@ class GitHubClient:
                 raise Rejected(f"#{number} is locked, so it takes no comment") from None
             raise
 
-    def apply_comment_update(self, comment_id: int, body: str) -> dict[str, Any]:
+    def apply_comment_update(self, comment_id: int, body: str) -> None:
         self.pacer.wait()
         # an edit sends the whole body again, so re-sending it after a 5xx is safe
-        _, data = self.call(
+        self.call(
             f"editing comment {comment_id}",
             lambda: self.raw(
                 "PATCH",
@@ -725,7 +764,6 @@ class GitHubClient:
                 input={"body": scrub(body)},
             ),
         )
-        return data
 
     def apply_label(self, name: str, color: str, description: str) -> None:
         self.pacer.wait()  # GitHub asks for a pause between any two writes

@@ -20,6 +20,7 @@ from github_api import ToolError, redact
 
 T = TypeVar("T")
 INTERRUPTED = "interrupted: rerun to finish (nothing is half-written, and a rerun never duplicates)"
+# `failed`: writes that did not happen (an issue not created, a document not written)
 COUNTS = (
     "items",
     "created",
@@ -29,10 +30,12 @@ COUNTS = (
     "annotated",
     "skipped",
     "warnings",
+    "failed",
 )
-# the counts each script's summary line shows: what that script can do
-GENERATE_COUNTS = ("items", "created", "adopted", "skipped", "warnings")
-SYNC_COUNTS = ("items", "checked", "unchecked", "annotated", "warnings")
+# the counts each script's summary line shows: what that script can do (`failed` only when
+# a write did not happen)
+GENERATE_COUNTS = ("items", "created", "adopted", "skipped", "warnings", "failed")
+SYNC_COUNTS = ("items", "checked", "unchecked", "annotated", "warnings", "failed")
 PROGRESS_MIN_ITEMS = 20  # a bar for shorter runs only flickers
 TEXT_LIMIT = 80  # characters of an item's text, title or section shown in a message
 LIST_LIMIT = 20  # line or issue numbers named in one message
@@ -187,6 +190,9 @@ class Reporter:
                 parts.append(f"{extra.get('would_create', 0)} to create")
             elif name == "warnings":
                 parts.append(plural(c[name], "warning"))
+            elif name == "failed":
+                if c[name]:  # said only when a write did not happen
+                    parts.append(f"{c[name]} failed")
             else:
                 parts.append(f"{c[name]} {name}")
         left = "unknown" if rate is None else str(rate)

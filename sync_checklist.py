@@ -30,6 +30,7 @@ from github_api import (
     CreateUncertain,
     GitHubClient,
     GitHubUnavailable,
+    Issue,
     IssueState,
     NotFound,
     ToolError,
@@ -108,16 +109,34 @@ def _same_ref(a: cp.IssueRef | None, b: cp.IssueRef | None, repo: str) -> bool:
     return a.key(repo) == b.key(repo)
 
 
+States = dict[tuple[str, int], IssueState | None]
+
+
+def decide_all(items: list[cp.ChecklistItem], states: States, repo: str) -> dict[int, Decision]:
+    """decide() of every linked item, by line: the edits and the progress table share it."""
+    return {
+        item.line_no: decide(item, states.get(item.issue.key(repo)), repo)
+        for item in items
+        if item.issue is not None
+    }
+
+
 def plan_edits(
-    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+    items: list[cp.ChecklistItem],
+    states: States,
+    repo: str,
+    decided: dict[int, Decision] | None = None,
 ) -> tuple[list[cp.Edit], list[str]]:
-    """The edits that bring every linked item in line with its issue, and the warnings."""
+    """The edits that bring every linked item in line with its issue, and the warnings;
+    `decided` is decide_all's answer when the caller has it already."""
+    if decided is None:
+        decided = decide_all(items, states, repo)
     edits: list[cp.Edit] = []
     warnings: list[str] = []
     for item in items:
         if item.issue is None:
             continue
-        decision = decide(item, states.get(item.issue.key(repo)), repo)
+        decision = decided[item.line_no]
         if decision.warning:
             warnings.append(ItemWarning(decision.warning, item.line_no, item.issue.number))
             continue
@@ -139,12 +158,14 @@ def sync_text(
     repo: str,
     style: str,
     items: list[cp.ChecklistItem] | None = None,
+    decided: dict[int, Decision] | None = None,
 ) -> tuple[str, list[cp.Edit], list[str]]:
-    """The text with every linked item brought in line; `items` when already parsed."""
+    """The text with every linked item brought in line; `items` (and their `decided`) when
+    already parsed."""
     if items is None:
         items = cp.parse_checklist(text)
-    edits, warnings = plan_edits(items, states, repo)
-    return cp.apply_edits(text, edits, style=style), edits, warnings
+    edits, warnings = plan_edits(items, states, repo, decided)
+    return cp.apply_edits(text, edits, style=style, items=items), edits, warnings
 
 
 PROGRESS_GROUPS = (
@@ -171,9 +192,14 @@ class ProgressRow:
 
 
 def progress_summary(
-    items: list[cp.ChecklistItem], states: dict[tuple[str, int], IssueState | None], repo: str
+    items: list[cp.ChecklistItem],
+    states: States,
+    repo: str,
+    decided: dict[int, Decision] | None = None,
 ) -> tuple[dict[str, int], list[ProgressRow]]:
     """Counts per group (plus "Not linked") and one row per linked item."""
+    if decided is None:
+        decided = decide_all(items, states, repo)
     groups: dict[str, int] = dict.fromkeys(PROGRESS_GROUPS, 0)
     rows: list[ProgressRow] = []
     for item in items:
@@ -181,7 +207,7 @@ def progress_summary(
             groups["Ticked by hand (no issue)" if item.checked else "Not linked"] += 1
             continue
         state = states.get(item.issue.key(repo))
-        decision = decide(item, state, repo)
+        decision = decided[item.line_no]
         issue_url = state.url if state is not None else item.issue.url
         pr = pr_url = None
         if decision.warning:
@@ -207,15 +233,16 @@ def progress_summary(
 
 def progress_table(
     items: list[cp.ChecklistItem],
-    states: dict[tuple[str, int], IssueState | None],
+    states: States,
     repo: str,
+    summary: tuple[dict[str, int], list[ProgressRow]] | None = None,
     heading: str = "Checklist progress",
 ) -> str:
     """The Markdown progress table (the Actions job summary, `--status`): counts that add up
     to the items, then every linked item with its issue, its state and the pull request that
-    completed it.
+    completed it (`summary`: progress_summary's answer, when the caller has it).
     """
-    groups, rows = progress_summary(items, states, repo)
+    groups, rows = summary or progress_summary(items, states, repo)
     shown = {k: v for k, v in groups.items() if v or k in ("Done", "Open")}
     shares = percentages(list(shown.values()))
     out = [f"### {heading}", "", "| Status | Items | Share |", "| --- | ---: | ---: |"]
@@ -232,16 +259,6 @@ def progress_table(
     return "\n".join(out) + "\n"
 
 
-PROGRESS_GROUPS = (
-    "Done",
-    "Open",
-    "Not planned / duplicate",
-    "Unreadable (deleted, transferred)",
-    "Ticked by hand (no issue)",
-    "Not linked",
-)
-
-
 def percentages(counts: list[int]) -> list[int]:
     """Whole percentages that add up to 100 (largest remainder), all 0 for no items."""
     total = sum(counts)
@@ -255,14 +272,16 @@ def percentages(counts: list[int]) -> list[int]:
     return shares
 
 
-def progress_heading(plan: str | None, master: dict[str, Any] | None) -> str:
+def progress_heading(targets: list[Target]) -> str:
     """`Checklist progress: `docs/plan.md`, master issue [#1](…)`."""
     parts = []
+    plan = next((t.name for t in targets if t.plan is not None), None)
     if plan:
         parts.append(f"`{plan}`")
-    if master is not None:
-        link = _md_link(f"#{master['number']}", master.get("html_url"))
-        parts.append(f"master issue {link}" if plan else f"issue {link}")
+    for target in targets:
+        if target.issue is not None:
+            link = _md_link(f"#{target.issue}", target.url)
+            parts.append(f"master issue {link}" if plan else f"issue {link}")
     return "Checklist progress: " + ", ".join(parts) if parts else "Checklist progress"
 
 
@@ -288,8 +307,8 @@ def _pr_url(pr: cp.IssueRef, state: IssueState, repo: str) -> str | None:
 # GitHub Actions events
 
 
-def event_shortcut(linked: set[int] | None) -> str | None:
-    """A reason to stop early for an Actions event that cannot change the checklist."""
+def read_event() -> tuple[str, dict[str, Any]] | None:
+    """The Actions event this run was started for (name, payload), read once per sync."""
     if not os.environ.get("GITHUB_ACTIONS") or not os.environ.get("GITHUB_EVENT_PATH"):
         return None
     try:
@@ -299,7 +318,12 @@ def event_shortcut(linked: set[int] | None) -> str | None:
         return None
     if not isinstance(event, dict):
         return None
-    return decide_event(os.environ.get("GITHUB_EVENT_NAME", ""), event, linked)
+    return os.environ.get("GITHUB_EVENT_NAME", ""), event
+
+
+def event_shortcut(event: tuple[str, dict[str, Any]] | None, linked: set[int] | None) -> str | None:
+    """A reason to stop early for an Actions event that cannot change the checklist."""
+    return decide_event(event[0], event[1], linked) if event else None
 
 
 def decide_event(name: str, event: dict[str, Any], linked: set[int] | None) -> str | None:
@@ -342,10 +366,13 @@ class Target:
     style: str
     issue: int | None = None
     plan: cs.PlanFile | None = None
+    parsed: cp.Document | None = None  # the text's parse, when the caller has it
+    url: str | None = None  # an issue's page
     items: list[cp.ChecklistItem] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.items = cp.parse_checklist(self.text)  # once: every step below reads these
+        # once: every step below reads these
+        self.items = (self.parsed or cp.parse_document(self.text)).items
 
 
 @dataclass(frozen=True)
@@ -391,47 +418,28 @@ class SyncResult:
     master: int | None = None
 
 
-@dataclass(frozen=True)
-class Opened:
-    plan: cs.PlanFile | None
-    settings: cs.Settings
-    master: int | None
-
-
-def open_checklist(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) -> Opened:
+def open_checklist(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) -> cs.Opened:
     """Read the plan and resolve where its checklist lives; no request is made yet."""
-    plan = cs.PlanFile.read(checklist.plan) if checklist.plan else None
-    doc = cp.parse_document(plan.text) if plan else None
-    settings = cs.resolve_settings(
-        repo_flag=checklist.repo or options.repo,
-        binding=doc.binding if doc else None,
-        write_interval_flag=options.write_interval,
+    opened = cs.open_checklist(
+        checklist.plan,
+        checklist.master,
+        repo=checklist.repo or options.repo,
+        write_interval=options.write_interval,
+        read_only=options.check or options.dry_run or options.status,
         need_token=options.app is None,
-        need_repo=True,
     )
-    master_number = checklist.master
-    if plan and not (options.check or options.dry_run or options.status):
-        plan.check_writable()
-    if plan and doc and doc.binding and master_number is None:
-        bound = cs.binding_target(doc.binding)
-        if bound is None or bound[0].lower() != settings.repo.lower():
-            # as generate_issues.py says: syncing the file alone would leave its master behind
-            raise ConfigError(
-                f"{plan.path} is bound to {doc.binding}, not to an issue of {settings.repo}: "
-                "fix the binding line or pass --repo"
-            )
-        master_number = bound[1]
-    if plan and master_number is None:
-        reporter.info(f"no master issue is bound to {plan.path}: syncing the file only")
-    reporter.repo, reporter.master_issue = settings.repo, master_number
-    return Opened(plan, settings, master_number)
+    if opened.plan and opened.master is None:
+        reporter.info(f"no master issue is bound to {opened.plan.path}: syncing the file only")
+    reporter.repo, reporter.master_issue = opened.settings.repo, opened.master
+    return opened
 
 
 def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) -> SyncResult:
     """Sync one checklist from live GitHub state: what the CLI runs for each checklist it is
     given and the server for each job. Expected faults end up in the result, never raised.
     """
-    early = None if options.status else event_shortcut(None)
+    event = None if options.status else read_event()
+    early = event_shortcut(event, None)
     if early:
         reporter.info(early)
         return SyncResult(0, reporter)
@@ -441,16 +449,7 @@ def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) 
         result.repo, result.master = opened.settings.repo, opened.master
         with cs.github_session(opened.settings, reporter, options.app) as client:
             try:
-                result.exit_code = sync_targets(
-                    client,
-                    opened.settings.repo,
-                    opened.plan,
-                    opened.master,
-                    options.check,
-                    options.dry_run,
-                    reporter,
-                    options.status,
-                )
+                result.exit_code = sync_targets(client, opened, options, reporter, event)
             except ToolError as exc:
                 reporter.fail(exc.format_message(), exc.exit_code)
                 result.exit_code, result.error = exc.exit_code, exc.format_message()
@@ -468,93 +467,138 @@ def sync_one(checklist: ChecklistRef, options: SyncOptions, reporter: Reporter) 
     return result
 
 
+def read_targets(
+    client: GitHubClient,
+    opened: cs.Opened,
+    reporter: Reporter,
+    event: tuple[str, dict[str, Any]] | None,
+) -> list[Target] | None:
+    """The documents to sync, the primary one first; None (after saying why) when the Actions
+    event cannot concern them."""
+    plan, master_number, repo = opened.plan, opened.master, opened.settings.repo
+    assert repo is not None
+    targets: list[Target] = []
+    if plan is not None:
+        targets.append(Target(str(plan.path), plan.text, "file", plan=plan, parsed=opened.doc))
+        # the file alone says whether an Actions event concerns it: stop before any request
+        if stop_for_event(reporter, targets, repo, master_number, event):
+            return None
+        client.fetch_repo()  # a wrong repository or token fails here, with exit 2
+    if master_number is None:
+        return targets
+    master = read_master(client, master_number, diagnose=plan is None)
+    other = cs.other_plan(master.body, cs.plan_label(plan.path)) if plan else None
+    if plan is not None and other is not None:
+        # sync writes only boxes, so the file is still synced; but another plan's master
+        # is that plan's to keep (its own sync writes it)
+        reporter.warn(
+            f"issue #{master_number} is the master checklist of {other}, not of "
+            f"{cs.plan_label(plan.path)}: synced {plan.path} only. If it is a copy, remove "
+            f"its binding line and run generate_issues.py {plan.path}; if {other} was "
+            f"renamed, run generate_issues.py {plan.path} --force"
+        )
+        return targets
+    # a master issue mirrors its plan in the issue-body style: GitHub shows titles and states
+    targets.append(
+        Target(f"issue #{master_number}", master.body, "issue", master_number, url=master.url)
+    )
+    if plan is None and stop_for_event(reporter, targets, repo, master_number, event):
+        return None
+    return targets
+
+
+@dataclass
+class Synced:
+    """One document's new text and the edits and warnings that make it."""
+
+    target: Target
+    text: str
+    edits: list[cp.Edit]
+    warnings: list[str]
+
+
 def sync_targets(
     client: GitHubClient,
-    repo: str,
-    plan: cs.PlanFile | None,
-    master_number: int | None,
-    check: bool,
-    dry_run: bool,
+    opened: cs.Opened,
+    options: SyncOptions,
     reporter: Reporter,
-    status: bool = False,
+    event: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
-    targets: list[Target] = []
-    master: dict[str, Any] | None = None
-    if plan is not None:
-        targets.append(Target(str(plan.path), plan.text, "file", plan=plan))
-        # the file alone says whether an Actions event concerns it: stop before any request
-        if stop_for_event(reporter, targets, repo, master_number):
-            return 0
-        client.fetch_repo()  # a wrong repository or token fails here, with exit 2
-    if master_number is not None:
-        master = read_master(client, master_number, diagnose=plan is None)
-        style = "issue"  # a master issue mirrors its plan in the issue-body style
-        other = cs.other_plan(master.get("body") or "", cs.plan_label(plan.path)) if plan else None
-        if plan is not None and other is not None:
-            # sync writes only boxes, so the file is still synced; but another plan's master
-            # is that plan's to keep (its own sync writes it)
-            reporter.warn(
-                f"issue #{master_number} is the master checklist of {other}, not of "
-                f"{cs.plan_label(plan.path)}: synced {plan.path} only. If it is a copy, remove "
-                f"its binding line and run generate_issues.py {plan.path}; if {other} was "
-                f"renamed, run generate_issues.py {plan.path} --force"
-            )
-        else:
-            targets.append(
-                Target(f"issue #{master_number}", master.get("body") or "", style, master_number)
-            )
-        if plan is None and stop_for_event(reporter, targets, repo, master_number):
-            return 0
-
+    """Fetch the states of every linked issue, decide each box, then write (or show) it."""
+    repo = opened.settings.repo
+    assert repo is not None
+    targets = read_targets(client, opened, reporter, event)
+    if targets is None:
+        return 0
     primary = targets[0].items
     reporter.counts["items"] = len(primary)
     refs = [item.issue.key(repo) for t in targets for item in t.items if item.issue]
     states = client.fetch_issue_states(refs) if refs else {}
-    heading = progress_heading(str(plan.path) if plan else None, master)
-    if status:  # the overview only: no lines, no diff, no writes
-        click.echo(progress_table(primary, states, repo, heading), nl=False, err=reporter.json_mode)
+    heading = progress_heading(targets)
+    if options.status:  # the overview only: no lines, no diff, no writes
+        table = progress_table(primary, states, repo, heading=heading)
+        click.echo(table, nl=False, err=reporter.json_mode)
         return 0
-
-    out_of_sync = False
-    pending: list[Target] = []
+    decided = decide_all(primary, states, repo)  # once per item, for every use below
+    synced = []
     for index, target in enumerate(targets):
-        new_text, edits, warnings = sync_text(target.text, states, repo, target.style, target.items)
-        if index == 0:
-            report_edits(reporter, target.items, new_text, edits, repo)
-            for warning in warnings:
-                reporter.warn(warning)
-        if new_text == target.text:
-            continue
-        out_of_sync = True
-        if check or dry_run:
-            reporter.diff(unified_diff(target.text, new_text, target.name))
-        else:
-            pending.append(target)
-
-    apply_targets(client, repo, pending, states, reporter)
-
+        once = decided if index == 0 else None
+        synced.append(
+            Synced(target, *sync_text(target.text, states, repo, target.style, target.items, once))
+        )
+    first = synced[0]
+    changed = [s for s in synced if s.text != s.target.text]
+    if options.check or options.dry_run:
+        report_edits(reporter, primary, first.edits, repo, would=True)
+        report_warnings(reporter, first.warnings)
+        for done in changed:
+            reporter.diff(unified_diff(done.target.text, done.text, done.target.name))
+    else:
+        written, failure = apply_targets(client, repo, changed, states)
+        if first.target in written or not changed:
+            report_edits(reporter, primary, first.edits, repo)
+        report_warnings(reporter, first.warnings)
+        report_writes(reporter, [s.target for s in changed], written, failure)
+    summary = progress_summary(primary, states, repo, decided)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        problem = write_step_summary(progress_table(primary, states, repo, heading))
+        problem = write_step_summary(progress_table(primary, states, repo, summary, heading))
         if problem:
             reporter.warn(problem)
-    reporter.facts["progress"] = progress_summary(primary, states, repo)
+    reporter.facts["progress"] = summary
     reporter.facts["linked"] = sorted({(r.lower(), n) for r, n in refs})
-    reporter.out_of_sync = out_of_sync
-    if check and out_of_sync:
+    reporter.out_of_sync = bool(changed)
+    if options.check and changed:
         reporter.fail("the checklist is out of sync with GitHub (see the diff above)")
-    elif check:
+    elif options.check:
         reporter.info("--check: the checklist is in sync with GitHub; nothing written")
     return reporter.exit_code
+
+
+def report_warnings(reporter: Reporter, warnings: list[str]) -> None:
+    for warning in warnings:
+        reporter.warn(warning)
+
+
+@dataclass
+class Written:
+    """What apply_targets wrote: the documents, the warnings about those it could not, and
+    the fault that stopped it (raised once the rest is reported)."""
+
+    targets: list[Target] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __contains__(self, target: object) -> bool:
+        return any(t is target for t in self.targets)
 
 
 def apply_targets(
     client: GitHubClient,
     repo: str,
-    pending: list[Target],
-    states: dict[tuple[str, int], IssueState | None],
-    reporter: Reporter,
-) -> None:
-    """Write each changed document whole, the master issue before the plan file.
+    pending: list[Synced],
+    states: States,
+) -> tuple[Written, ToolError | None]:
+    """Write each changed document whole, the master issue before the plan file; what was
+    written, and the fault that stopped a write (the caller reports both).
 
     GitHub first, so that when its retries run out (a transient fault: the next run does
     it all) nothing is written, as for every other fault. A master GitHub refuses for good
@@ -564,59 +608,83 @@ def apply_targets(
     the next sync, which derives every box from GitHub anyway. In issue mode the master is
     the only document: its error stands.
     """
+    written = Written()
     failed: ToolError | None = None
-    has_file = any(target.plan is not None for target in pending)
-    for target in sorted(pending, key=lambda t: t.plan is not None):
-        if target.plan is not None:
-            # apply to the file as it is now, in case it was edited while we read GitHub
-            fresh = target.plan.reread()
-            target.plan.write(sync_text(fresh, states, repo, target.style)[0])
-            reporter.info(f"updated {target.name}")
-            continue
-        assert target.issue is not None
+    has_file = any(done.target.plan is not None for done in pending)
+    for done in sorted(pending, key=lambda d: d.target.plan is not None):
+        target = done.target
         try:
-            cs.write_issue_body(
-                client,
-                target.issue,
-                lambda body, style=target.style: sync_text(body, states, repo, style)[0],
-            )
+            apply_target(client, repo, done, states)
         except cs.BodyTooLong as exc:
             if not has_file:
-                raise
-            reporter.warn(
+                return written, exc
+            written.warnings.append(
                 f"master checklist #{target.issue} not updated: {exc.format_message()} (the "
                 "plan file is synced; shorten the plan or split it, then rerun)"
             )
             continue
-        except (GitHubUnavailable, CreateUncertain):
-            raise
+        except (GitHubUnavailable, CreateUncertain) as exc:
+            return written, exc
         except ToolError as exc:
-            if not has_file:
-                raise
+            if not has_file or target.plan is not None:
+                return written, exc
             failed = exc
             continue
-        reporter.info(f"updated master checklist #{target.issue}")
-    if failed is not None:
-        raise failed
+        written.targets.append(target)
+    return written, failed
+
+
+def apply_target(client: GitHubClient, repo: str, done: Synced, states: States) -> None:
+    """Write one document, re-read just before the write: an edit made a second ago stays."""
+    target = done.target
+
+    def update(text: str) -> str:
+        if text == target.text:  # no edit since it was read: what was decided stands
+            return done.text
+        return sync_text(text, states, repo, target.style)[0]
+
+    if target.plan is not None:
+        target.plan.write(update(target.plan.reread()))
+        return
+    assert target.issue is not None
+    cs.write_issue_body(client, target.issue, update)
+
+
+def report_writes(
+    reporter: Reporter, pending: list[Target], written: Written, failure: ToolError | None
+) -> None:
+    """What was written, what was not and why; then the fault that stopped a write."""
+    for warning in written.warnings:
+        reporter.warn(warning)
+    for target in written.targets:
+        what = target.name if target.plan else f"master checklist #{target.issue}"
+        reporter.info(f"updated {what}")
+    if failure is None:
+        return
+    missed = [t.name for t in pending if t not in written]
+    reporter.counts["failed"] += len(missed)
+    reporter.info(f"nothing was written to {' or '.join(missed)}")
+    raise failure
 
 
 def stop_for_event(
-    reporter: Reporter, targets: list[Target], repo: str, master_number: int | None
+    reporter: Reporter,
+    targets: list[Target],
+    repo: str,
+    master_number: int | None,
+    event: tuple[str, dict[str, Any]] | None,
 ) -> bool:
     """True (after saying why) when the Actions event names an issue the checklist lacks."""
-    linked = {
-        item.issue.number
-        for t in targets
-        for item in t.items
-        if item.issue and item.issue.resolve(repo).lower() == repo.lower()
-    }
-    early = event_shortcut(linked | ({master_number} if master_number else set()))
+    if event is None:
+        return False
+    linked = cs.linked_numbers((item for t in targets for item in t.items), repo)
+    early = event_shortcut(event, linked | ({master_number} if master_number else set()))
     if early:
         reporter.info(early)
     return early is not None
 
 
-def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> dict[str, Any]:
+def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> Issue:
     """The master issue; when it cannot be read, the repository says why if it can."""
     try:
         return cs.fetch_master(client, number)
@@ -627,48 +695,60 @@ def read_master(client: GitHubClient, number: int, *, diagnose: bool) -> dict[st
         raise
 
 
-def change_words(old: cp.ChecklistItem, new: cp.ChecklistItem, repo: str) -> str:
+VERBS = {"checked": "check", "unchecked": "uncheck", "annotated": "annotate"}
+
+
+def change_words(
+    old: cp.ChecklistItem, checked: bool, pr: cp.IssueRef | None, note: str | None, repo: str
+) -> str:
     """What a change line says in its parentheses: for a box that flips, why, in words
     (`#14 is open`, `#3 closed by PR #9`); for annotations only, the references."""
-    assert new.issue is not None
-    issue = short_ref(new.issue, repo)
-    if new.checked and not old.checked:
-        return (
-            f"{issue} closed by PR {short_ref(new.pr, repo)}"
-            if new.pr
-            else (f"{issue} closed as completed")
-        )
-    if old.checked and not new.checked:
-        if new.note == cp.NOTE_DUPLICATE:
+    assert old.issue is not None
+    issue = short_ref(old.issue, repo)
+    if checked and not old.checked:
+        if pr is not None:
+            return f"{issue} closed by PR {short_ref(pr, repo)}"
+        return f"{issue} closed as completed"
+    if old.checked and not checked:
+        if note == cp.NOTE_DUPLICATE:
             return f"{issue} closed as a duplicate"
-        return f"{issue} closed as not planned" if new.note else f"{issue} is open"
-    refs = issue + (f", PR {short_ref(new.pr, repo)}" if new.pr else "")
-    return refs + (f", {new.note}" if new.note else "")
+        return f"{issue} closed as not planned" if note else f"{issue} is open"
+    refs = issue + (f", PR {short_ref(pr, repo)}" if pr else "")
+    return refs + (f", {note}" if note else "")
 
 
 def report_edits(
     reporter: Reporter,
     old_items: list[cp.ChecklistItem],
-    new_text: str,
     edits: list[cp.Edit],
     repo: str,
+    *,
+    would: bool = False,
 ) -> None:
+    """One line per edit; `would`: for --check/--dry-run, said as not done and not counted."""
     before = {item.line_no: item for item in old_items}
-    after = {item.line_no: item for item in cp.parse_checklist(new_text)}
     for edit in edits:
-        old, new = before[edit.line_no], after[edit.line_no]
-        assert new.issue is not None
+        old = before[edit.line_no]
+        assert old.issue is not None
+        # plan_edits sets all three: the item as the edit leaves it
+        checked = bool(edit.checked)
+        pr = edit.pr if isinstance(edit.pr, cp.IssueRef) else None
+        note = edit.note if isinstance(edit.note, str) else None
         data = {
             "line": edit.line_no,
-            "issue": new.issue.number,
-            "repo": new.issue.resolve(repo),
-            "pr": new.pr.number if new.pr else None,
+            "issue": old.issue.number,
+            "repo": old.issue.resolve(repo),
+            "pr": pr.number if pr else None,
         }
         kind = "annotated"
-        if new.checked != old.checked:
-            kind = "checked" if new.checked else "unchecked"
-        words = change_words(old, new, repo)
-        reporter.change(kind, f"{kind} line {edit.line_no} {quoted(new.text)} ({words})", **data)
+        if checked != old.checked:
+            kind = "checked" if checked else "unchecked"
+        words = change_words(old, checked, pr, note, repo)
+        message = f"line {edit.line_no} {quoted(old.text)} ({words})"
+        if would:
+            reporter.change(f"would {VERBS[kind]}", f"would {VERBS[kind]} {message}", **data)
+        else:
+            reporter.change(kind, f"{kind} {message}", **data)
 
 
 def short_ref(ref: cp.IssueRef, repo: str) -> str:

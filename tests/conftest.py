@@ -6,12 +6,16 @@ The fake binds 127.0.0.1 on a free port, so tests never reach the internet.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
+from click.testing import CliRunner, Result
 from github import Auth, Github
 
+import github_api
 from tests.fake_github import FakeGitHub
 
 # Settings the scripts read from the environment. CI may set any of them; a test sees only
@@ -85,3 +89,45 @@ def github_client(fake_github: FakeGitHub) -> Iterator[Github]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The test's own working directory, and retries that back off for a millisecond."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+
+
+def run_cli(
+    command: Any,
+    *args: object,
+    fake: FakeGitHub | None = None,
+    env: dict[str, str | None] | None = None,
+    secrets: Iterable[str] = (),
+) -> Result:
+    """Run a command (a click command, or a script module with `main`) in-process as a user
+    would, against `fake` when given, with write pacing off unless `env` says otherwise.
+    No run may leak a token (the fake's, one in `env`, or `secrets`) or end in a traceback.
+    """
+    full_env: dict[str, str | None] = {"CHECKLIST_WRITE_INTERVAL": "0"}
+    if fake is not None:
+        full_env.update(fake.env())
+    full_env.update(env or {})
+    main = command if isinstance(command, click.Command) else command.main
+    result = CliRunner().invoke(main, [str(arg) for arg in args], env=full_env)
+    tokens = {value for name, value in full_env.items() if name.endswith("TOKEN") and value}
+    assert_clean(result, tokens | set(secrets) | ({fake.token} if fake else set()))
+    return result
+
+
+def assert_clean(result: Result, secrets: set[str], *, crash: bool = False) -> None:
+    """No token and no traceback in any output; only expected exits (`crash`: any exit)."""
+    for stream in (result.output, result.stdout, result.stderr, str(result.exception or "")):
+        assert "Traceback" not in stream
+        for secret in secrets:
+            assert secret not in stream
+    if not crash:
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            repr(result.exception),
+            result.output,
+        )

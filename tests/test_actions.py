@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from ruamel.yaml import YAML
 
-import github_api
 import sync_checklist
+from tests.conftest import run_cli
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +29,7 @@ REPO = "octo/plan"
 HTML = f"https://github.com/{REPO}"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def load_yaml(path: Path) -> Any:
@@ -230,12 +227,7 @@ def actions_env(fake: FakeGitHub, tmp_path: Path, event: str, name: str) -> dict
 def run_action(fake: FakeGitHub, tmp_path: Path, mode: str, event: str, name: str) -> Result:
     args = ["PLAN.md"] if mode == "file" else ["--master-issue", "1"]
     env = actions_env(fake, tmp_path, event, name)
-    result = CliRunner().invoke(sync_checklist.main, args, env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert fake.token not in result.output
-    return result
+    return run_cli(sync_checklist, *args, env=env, secrets=[fake.token])
 
 
 def step_summary(tmp_path: Path) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +36,7 @@ import checklist_source as cs
 import generate_issues
 import github_api
 import sync_checklist
+from tests.conftest import run_cli
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +44,7 @@ REPO = "octo/plan"
 HTML = f"https://github.com/{REPO}/issues"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # ---------------------------------------------------------------------------
@@ -57,14 +55,7 @@ def invoke(
     command: click.Command, fake: FakeGitHub | None, *args: object, **env: str | None
 ) -> Result:
     """Run a command in-process as a user would; no run may leak the token or a traceback."""
-    full_env: dict[str, str | None] = {"CHECKLIST_WRITE_INTERVAL": "0"}
-    if fake is not None:
-        full_env.update(fake.env())
-    full_env.update(env)
-    result = CliRunner().invoke(command, [str(arg) for arg in args], env=full_env)
-    secrets = {value for name, value in full_env.items() if name.endswith("TOKEN") and value}
-    assert_no_leak(result, secrets)
-    return result
+    return run_cli(command, *args, fake=fake, env=env)
 
 
 def assert_no_leak(result: Result, secrets: set[str]) -> None:
@@ -312,10 +303,9 @@ def test_parser_is_linear_on_adversarial_input(family: str) -> None:
 
 def test_plan_title_is_linear_on_a_long_heading() -> None:
     """Regression: the master issue's title came from a lazy regex, quadratic in the spaces."""
-    empty = cp.parse_document("")
     text = "# a" + " " * 100_000 + "#x\n- [ ] b\n"
     start = time.perf_counter()
-    title = generate_issues._plan_title(empty, text, "plan.md")
+    title = generate_issues.master_title(cp.parse_document(text), "plan.md")
     assert time.perf_counter() - start < 1.0  # it took 40 s
     assert title == "a #x"
 
@@ -333,7 +323,7 @@ def test_plan_title_is_linear_on_a_long_heading() -> None:
 )
 def test_plan_title_from_heading(heading: str, title: str) -> None:
     text = f"{heading}\n- [ ] x\n"
-    assert generate_issues._plan_title(cp.parse_document(text), text, "plan.md") == title
+    assert generate_issues.master_title(cp.parse_document(text), "plan.md") == title
 
 
 # ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ import checklist_source as cs
 import generate_issues
 import github_api
 import sync_checklist
-from tests.conftest import SETTINGS_ENV
+from tests.conftest import SETTINGS_ENV, run_cli
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1266,11 +1266,8 @@ RACE_PLAN = """\
 
 def invoke(fake: FakeGitHub, command: Any, *args: object) -> Result:
     """A run in-process, as a user would start it, checked for leaks and tracebacks."""
-    result = CliRunner().invoke(command.main, [str(a) for a in args], env=cli_env(fake))
+    result = run_cli(command, *args, fake=fake, env=cli_env(fake))
     check_no_leak(fake, [result.output, result.stdout, result.stderr])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
     return result
 
 

@@ -433,7 +433,8 @@ def test_a_dry_run_lists_what_it_would_create(fake_github: FakeGitHub, in_tmp: P
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     would = [(c["line"], c["title"]) for c in payload["changes"] if c["action"] == "would_create"]
-    assert would == [(2, "[Test] one"), (3, "[Test] two")]
+    # the lines the real run reports: the binding line it writes first included
+    assert would == [(3, "[Test] one"), (4, "[Test] two")]
     assert (payload["dry_run"], payload["out_of_sync"], payload["repo"]) == (True, True, REPO)
     assert payload["diff"].startswith("--- a/plan.md\n")
     assert [r.method for r in fake_github.requests if r.method != "GET"] == []

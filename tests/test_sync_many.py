@@ -9,31 +9,21 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-import github_api
 import sync_checklist
+from tests.conftest import run_cli
 from tests.fake_github import FakeGitHub
 
 REPO = "octo/plan"
 OTHER = "octo/other"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(github_api, "BACKOFF", 0.001)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def invoke(fake: FakeGitHub, *args: str, **env: str | None) -> Result:
-    full_env = {**fake.env(), "CHECKLIST_WRITE_INTERVAL": "0", **env}
-    result = CliRunner().invoke(sync_checklist.main, list(args), env=full_env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output
-    assert fake.token not in result.output
-    return result
+    return run_cli(sync_checklist, *args, fake=fake, env=env)
 
 
 def issue_mode_master(fake: FakeGitHub, repo: str, titles: list[str]) -> tuple[int, list[int]]:
