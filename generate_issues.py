@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,10 +110,44 @@ def tool_marker(body: str) -> str:
     return body.rstrip().rpartition("\n")[2].strip()
 
 
-def item_key(item: cp.ChecklistItem) -> str:
-    """A stable identity for an item, written as a hidden marker into its issue."""
+def item_key(item: cp.ChecklistItem, parent: str | None = None) -> str:
+    """A stable identity for an item, written as a hidden marker into its issue; `parent`
+    only for an item whose section holds the same text under another parent."""
     raw = "\x1f".join(item.section) + "\x1e" + item.text
+    if parent is not None:
+        raw += "\x1d" + parent
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def _seen(text: str) -> str:
+    """How GitHub compares two titles: what a reader sees, case aside."""
+    return cp.visible_text(text).casefold()
+
+
+def qualified_texts(
+    items: list[cp.ChecklistItem], pending: list[cp.ChecklistItem]
+) -> dict[int, tuple[str, bool]]:
+    """The `{text}` of each pending item's title (by line), and whether it names the parent:
+    what a reader sees of the item, with its section path when another item's title would
+    collide as GitHub compares titles, and its parent too when the section does not tell
+    them apart (same text, same section, other parents)."""
+    seen = {item.line_no: _seen(item.text) for item in items}
+    twins = Counter(seen.values())
+    in_section = Counter((seen[item.line_no], item.section) for item in items)
+    out: dict[int, tuple[str, bool]] = {}
+    for item in pending:
+        text = cp.visible_text(item.text)
+        if twins[seen[item.line_no]] == 1 or not item.section:
+            out[item.line_no] = (text, False)
+            continue
+        path = list(item.section)
+        same_section = in_section[(seen[item.line_no], item.section)]
+        with_parent = same_section > 1 and item.parent is not None
+        if with_parent:
+            assert item.parent is not None
+            path.append(cp.visible_text(items[item.parent].text))
+        out[item.line_no] = (SECTION_SEPARATOR.join((*path, text)), with_parent)
+    return out
 
 
 def plan_candidates(
@@ -121,30 +156,30 @@ def plan_candidates(
     """Unchecked unlinked items with their titles, and the items skipped: identical items get
     their section path, and items that still collide are skipped (never one issue for two).
     """
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.text] = counts.get(item.text, 0) + 1
     pending: list[Candidate] = []
     skips: list[Skip] = []
-    for item, occurrence in cs.occurrences(items):
-        if item.checked or item.issue is not None:
-            continue
+    wanted = [
+        (item, occurrence)
+        for item, occurrence in cs.occurrences(items)
+        if not item.checked and item.issue is None
+    ]
+    texts = qualified_texts(items, [item for item, _ in wanted if item.text])
+    for item, occurrence in wanted:
         if not item.text:
             skips.append(Skip(f"line {item.line_no}: the item has no text", item.line_no))
             continue
-        text = item.text
-        if counts[item.text] > 1 and item.section:
-            text = SECTION_SEPARATOR.join((*item.section, item.text))
+        text, with_parent = texts[item.line_no]
         parent = items[item.parent].text if item.parent is not None else None
         title = clean_title(
             template.format(
                 text=text,
                 section=SECTION_SEPARATOR.join(item.section),
-                parent=parent or "",
+                parent=cp.visible_text(parent or ""),
                 plan=plan,
             )
         )
-        pending.append(Candidate(item, occurrence, title, item_key(item), parent))
+        key = item_key(item, parent if with_parent else None)
+        pending.append(Candidate(item, occurrence, title, key, parent))
     keep, twins = _split_twins(pending)
     return keep, skips + twins
 
@@ -173,12 +208,22 @@ def _split_twins(pending: list[Candidate]) -> tuple[list[Candidate], list[Skip]]
     return keep, skips
 
 
+# `@name` in an item copied into many issue bodies would notify that person once per issue:
+# a zero-width joiner after the `@` shows the same text and mentions no one
+_MENTION_RE = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
+
+
+def quiet_mentions(text: str) -> str:
+    return _MENTION_RE.sub("@\u200d", text)
+
+
 def issue_body(cand: Candidate, master: int, plan: str | None) -> str:
-    lines = [cand.item.text, ""]
+    lines = [quiet_mentions(cand.item.text), ""]
     if cand.item.section:
-        lines.append(f"**Section:** {SECTION_SEPARATOR.join(cand.item.section)}  ")
+        section = SECTION_SEPARATOR.join(cand.item.section)
+        lines.append(f"**Section:** {quiet_mentions(section)}  ")
     if cand.parent_text:
-        lines.append(f"**Parent item:** {cand.parent_text}  ")
+        lines.append(f"**Parent item:** {quiet_mentions(cand.parent_text)}  ")
     where = f" (`{plan}`)" if plan else ""
     lines.append(f"**Checklist:** #{master}{where}")
     lines += ["", cs.item_marker(master, cand.key)]
@@ -682,6 +727,7 @@ def find_orphans(
     names this master issue and an item key no item has, and no item links them.
     """
     keys = {item_key(item) for item in items}
+    keys |= {item_key(item, items[item.parent].text) for item in items if item.parent is not None}
     return sorted(
         (
             issue

@@ -95,6 +95,68 @@ def test_plan_candidates(plan: str, titles: list[str], skipped: list[tuple[int, 
     assert [(s.line, s.count) for s in skips] == skipped
 
 
+# Real plans (issue 10): twins told apart as GitHub compares titles, what a reader sees
+@pytest.mark.parametrize(
+    ("plan", "titles", "skipped"),
+    [
+        pytest.param(
+            "# R\n## A\n- [ ] Publish remaining feature blogs\n"
+            "## B\n- [ ] Publish remaining Feature Blogs\n",
+            [
+                "[Test] R › A › Publish remaining feature blogs",
+                "[Test] R › B › Publish remaining Feature Blogs",
+            ],
+            [],
+            id="case-only-twins-get-their-section",
+        ),
+        pytest.param(
+            "## S\n- [ ] Linux\n  - [ ] build\n- [ ] macOS\n  - [ ] build\n",
+            [
+                "[Test] Linux",
+                "[Test] S › Linux › build",
+                "[Test] macOS",
+                "[Test] S › macOS › build",
+            ],
+            [],
+            id="same-text-other-parents",
+        ),
+        pytest.param(
+            "## S\n- [ ] Linux\n  - [ ] build\n  - [ ] build\n",
+            ["[Test] Linux"],
+            [(3, 2)],
+            id="nothing-tells-them-apart",
+        ),
+        pytest.param(
+            "- [ ] Create a thread: <!-- Paste link to slack -->\n- [ ] one<br>two `a<br>b`\n",
+            ["[Test] Create a thread:", "[Test] one two `a<br>b`"],
+            [],
+            id="a-title-holds-what-a-reader-sees",
+        ),
+    ],
+)
+def test_plan_candidates_in_real_plans(
+    plan: str, titles: list[str], skipped: list[tuple[int, int]]
+) -> None:
+    cands, skips = gi.plan_candidates(items_of(plan), gi.DEFAULT_TEMPLATE, "plan.md")
+    assert [c.title for c in cands] == titles
+    assert [(s.line, s.count) for s in skips] == skipped
+    assert len({c.key for c in cands}) == len(cands)  # never one marker for two items
+
+
+@pytest.mark.parametrize(
+    ("text", "body_text"),
+    [
+        pytest.param("ping @TheOneRing @guruz", "ping @\u200dTheOneRing @\u200dguruz", id="two"),
+        pytest.param("mail a@b.org", "mail a@b.org", id="an-address-is-no-mention"),
+        pytest.param("`@decorator` stays code", "`@decorator` stays code", id="code"),
+    ],
+)
+def test_a_mention_in_an_item_notifies_no_one(text: str, body_text: str) -> None:
+    (cand,), _skips = gi.plan_candidates(items_of(f"- [ ] {text}\n"), "{text}", "p")
+    assert cand.title == text  # the title keeps the text as written
+    assert gi.issue_body(cand, 1, "p").splitlines()[0] == body_text
+
+
 def test_candidates_are_returned_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
     gi.plan_candidates(items_of("- [ ] \n- [ ] x\n- [ ] x\n"), gi.DEFAULT_TEMPLATE, "p")
     assert capsys.readouterr() == ("", "")
