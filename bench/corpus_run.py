@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import checklist_parser as cp
 import generate_issues as gi
-from report import Reporter
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "real-plans"
 COLUMNS = ("items", "checked", "linked", "would_create", "skipped", "titles")
@@ -61,16 +60,14 @@ def run_file(path: Path) -> tuple[dict[str, int], list[str], list[str]]:
     items = cp.parse_checklist(text)
     lines, _ = cp.split_lines(text)
     pending = [i for i in items if not i.checked and i.issue is None and i.text]
-    reporter = Reporter(quiet=True)
-    titles = gi.plan_candidates(items, gi.DEFAULT_TEMPLATE, path.name, reporter)
-    skips = [c["message"] for c in reporter.changes if c["action"] == "skipped"]
-    twins = [message for message in skips if "identical" in message]
+    titles, skips = gi.plan_candidates(items, gi.DEFAULT_TEMPLATE, path.name)
     counts = {
         "items": len(items),
         "checked": sum(i.checked for i in items),
         "linked": sum(i.issue is not None for i in items),
         "would_create": len(pending),
-        "skipped": len(twins),
+        # items skipped because nothing tells their titles apart
+        "skipped": sum(s.count for s in skips if "identical" in s.message),
         "titles": len(titles),
     }
     surprises = [
