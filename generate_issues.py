@@ -1270,7 +1270,8 @@ def main(
 ) -> None:
     """Create one GitHub issue per unchecked item of PLAN (a Markdown checklist).
 
-    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag.
+    The token comes from GH_TOKEN or GITHUB_TOKEN (environment or .env), else from a logged-in
+    gh; never from a flag.
     """
     if plan is None and master_issue is None:
         raise click.UsageError("pass a PLAN file or --master-issue N")

@@ -925,8 +925,9 @@ def main(
 ) -> None:
     """Tick or untick every linked item of each PLAN (or of issue N) from live GitHub state.
 
-    The token comes from GITHUB_TOKEN or GH_TOKEN (environment or .env), never from a flag;
-    GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE acts as a GitHub App instead.
+    The token comes from GH_TOKEN or GITHUB_TOKEN (environment or .env), else from a logged-in
+    gh; never from a flag. GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE acts as a GitHub App
+    instead.
     """
     checklists = [ChecklistRef(plan=p) for p in plans]
     checklists += [ChecklistRef(master=n, repo=r) for r, n in master_issues]
