@@ -1229,3 +1229,21 @@ def test_duplicates_follow_the_published_schema_or_one_without_the_argument(fake
     refused = graphql(fake_github, ask % "stateReason(enableDuplicate: true)")
     assert "data" not in refused
     assert "enableDuplicate" in refused["errors"][0]["message"]
+
+
+def test_a_client_that_hangs_up_leaves_no_traceback(
+    fake_github: FakeGitHub, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI tests read stderr for tracebacks: the fake's own must never be among them."""
+    import socket
+
+    fake_github.inject("latency", method="GET", path=r"/issues$", delay=0.3)
+    host, port = fake_github.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as conn:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        conn.sendall(
+            f"GET /repos/octo/plan/issues HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: token {fake_github.token}\r\n\r\n".encode()
+        )
+    time.sleep(0.6)  # the answer is written after the hang-up
+    assert "Traceback" not in capfd.readouterr().err
