@@ -235,16 +235,44 @@ _BINDING_RE = re.compile(r"<!--[ \t]*checklist-sync:[ \t]*(\S+)[ \t]*-->[ \t]*$"
 
 
 class _Block:
-    __slots__ = ("data", "has_child", "kind", "lines", "need", "task")
+    """An open block. The slots annotated below are set only on blocks of the kind named in
+    their comment (by the code that opens one), and read only there.
+    """
 
-    def __init__(self, kind: int, need: int = 0, data: object = None) -> None:
+    __slots__ = (
+        "fence_char",
+        "fence_length",
+        "fence_offset",
+        "foot_label",
+        "foot_number",
+        "has_child",
+        "html_block_type",
+        "kind",
+        "lines",
+        "marker_offset",
+        "need",
+        "table_visited",
+        "task",
+    )
+
+    fence_char: str  # _FENCE: "`" or "~"
+    fence_length: int  # _FENCE: how many of them opened it (a closer needs at least as many)
+    fence_offset: int  # _FENCE: the opener's indentation, stripped from each content line
+    html_block_type: int  # _HTML: which of CommonMark's seven start conditions (1-7) opened it
+    foot_label: str  # _FOOT: the definition's label, case-folded
+    foot_number: int  # _FOOT: its index in _Footnotes.blocks
+
+    def __init__(self, kind: int, need: int = 0, marker_offset: int = 0) -> None:
         self.kind = kind
         self.need = need  # columns of indentation a continuation line must have (items)
-        self.data = data  # fence (char, length, offset) / html type / item's marker column
+        # _ITEM: columns from the enclosing container's content to the list marker
+        self.marker_offset = marker_offset
         self.has_child = False
         self.lines: list[str] | None = None  # paragraph lines (setext headings, tables)
         # index of the task item this list item is, or whose first paragraph this is
         self.task: int | None = None
+        # _PARA: a delimiter row under it failed (cmark-gfm tries a paragraph only once)
+        self.table_visited = False
 
 
 def _atx_title(rest: str) -> str:
@@ -346,7 +374,9 @@ class _Footnotes:
         """A new definition inside the blocks `around` it."""
         label = label.casefold()
         number = len(self.blocks)
-        block = _Block(_FOOT, data=(label, number))
+        block = _Block(_FOOT)
+        block.foot_label = label
+        block.foot_number = number
         earlier = self.winner.get(label)
         # cmark-gfm keeps the first definition to be finished: an earlier one still open
         # finishes after this one, which it contains
@@ -358,7 +388,7 @@ class _Footnotes:
 
     def hold(self, task: int, foot: _Block | None, parent: int | None) -> None:
         if foot is not None:
-            number: int | None = foot.data[1]  # type: ignore[index]
+            number: int | None = foot.foot_number
         else:
             number = self.of_task[parent] if parent is not None else None
         self.of_task.append(number)
@@ -393,7 +423,28 @@ class _Footnotes:
 
 
 def parse_document(text: str) -> Document:
-    """Parse a whole document: task items in order, and the binding comment."""
+    """Parse a whole document: task items in order, and the binding comment.
+
+    The per-line loop is cmark-gfm's S_process_line (blocks.c), inline, in its three phases,
+    each under a numbered comment in the loop:
+
+    - `# 1. Which open blocks does this line continue?`: check_open_blocks. `matched` counts
+      the open blocks (`stack`) the line continues; `container` is the last of them, and
+      `all_matched` says whether that was all of them.
+    - `# 2. New block starts`: open_new_blocks. Each start opens its block on `stack` (through
+      _open_block, which closes the blocks the line did not continue); a task item, heading,
+      fence, HTML block, setext underline, thematic break or table row ends the line there.
+    - `# 3. The rest of the line`: add_text_to_container: a lazy paragraph continuation, or
+      the text of the innermost block, or a new paragraph.
+
+    The locals take cmark's names: `offset` and `column` (the parser's position, tabs expanded
+    to multiples of 4), `first_nonspace`, `first_nonspace_column`, `blank`, `indent`,
+    `container`, `all_matched`, `current` (the innermost block the previous line left open),
+    and a list marker's `padding`, `save_offset` and `save_column`. cmark's `maybe_lazy` is
+    `stack[-1].kind == _PARA` here (the top of the stack is a paragraph only until a block
+    start on this line closes it), and its `last_matched_container` is `stack[matched - 1]`
+    at the end of phase 1. cmark's `goto finished` is `line_done`.
+    """
     lines, _ends = split_lines(text)
     items: list[ChecklistItem] = []
     headings: list[tuple[int, str]] = []
@@ -433,7 +484,7 @@ def parse_document(text: str) -> Document:
                 lines[line_index],
                 line_index + 1,
                 box_col,
-                item.data,  # type: ignore[arg-type]
+                item.marker_offset,
                 task_depth,
                 checked,
                 section,
@@ -457,14 +508,16 @@ def parse_document(text: str) -> Document:
         if bom:
             line = line[1:]  # GitHub ignores a byte order mark; offsets below add it back
         length = len(line)
-        pos = 0  # character offset
-        col = 0  # column, tabs expanded to multiples of 4
-        # The first character at or after `pos` that is not a space or tab, and its column.
+        offset = 0  # character offset
+        column = 0  # column, tabs expanded to multiples of 4
+        # The first character at or after `offset` that is not a space or tab, and its column.
         # Consuming whitespace never passes it, and a column does not depend on where the
         # search began, so it is looked for again only after a `>` or list marker.
-        nn = length - len(line.lstrip(" \t"))
-        nn_col = nn if "\t" not in line[:nn] else _next_nonspace(line, 0, 0)[1]
-        blank = nn >= length
+        first_nonspace = length - len(line.lstrip(" \t"))
+        first_nonspace_column = (
+            first_nonspace if "\t" not in line[:first_nonspace] else _next_nonspace(line, 0, 0)[1]
+        )
+        blank = first_nonspace >= length
         if blank:
             # A blank line closes every block that a blank line does not continue, so the
             # blocks left open all continue the next one: a run of blank lines costs one
@@ -488,55 +541,63 @@ def parse_document(text: str) -> Document:
                 if blank:
                     if not block.has_child:
                         break
-                    pos, col = nn, nn_col
-                elif nn_col - col >= block.need:
-                    if nn_col - col == nn - pos:
-                        # one column per character up to nn: no tab to split
-                        pos += block.need
-                        col += block.need
+                    offset, column = first_nonspace, first_nonspace_column
+                elif first_nonspace_column - column >= block.need:
+                    if first_nonspace_column - column == first_nonspace - offset:
+                        # one column per character up to first_nonspace: no tab to split
+                        offset += block.need
+                        column += block.need
                     else:
-                        pos, col = _advance(line, pos, col, block.need)
+                        offset, column = _advance(line, offset, column, block.need)
                 else:
                     break
             elif kind in (_PARA, _TABLE):
                 if blank:
                     break
             elif kind == _QUOTE:
-                if nn_col - col <= 3 and not blank and line[nn] == ">":
-                    pos, col = nn + 1, nn_col + 1
-                    if pos < length and line[pos] in " \t":
-                        pos, col = _advance(line, pos, col, 1)
-                    nn, nn_col = _next_nonspace(line, pos, col)
-                    blank = nn >= length
+                if (
+                    first_nonspace_column - column <= 3
+                    and not blank
+                    and line[first_nonspace] == ">"
+                ):
+                    offset, column = first_nonspace + 1, first_nonspace_column + 1
+                    if offset < length and line[offset] in " \t":
+                        offset, column = _advance(line, offset, column, 1)
+                    first_nonspace, first_nonspace_column = _next_nonspace(line, offset, column)
+                    blank = first_nonspace >= length
                 else:
                     break
             elif kind == _FENCE:
-                fence_char, fence_len, fence_offset = block.data  # type: ignore[misc]
-                if nn_col - col <= 3 and not blank and line[nn] == fence_char:
-                    m = _FENCE_CLOSE_RE.match(line, nn)
-                    if m and m.group(1)[0] == fence_char and len(m.group(1)) >= fence_len:
+                fence_char = block.fence_char
+                if (
+                    first_nonspace_column - column <= 3
+                    and not blank
+                    and line[first_nonspace] == fence_char
+                ):
+                    m = _FENCE_CLOSE_RE.match(line, first_nonspace)
+                    if m and m.group(1)[0] == fence_char and len(m.group(1)) >= block.fence_length:
                         del stack[matched:]
                         line_done = True
                         if feet is not None:
                             feet.literal.add(line_index)
                         break
-                skip = fence_offset
-                while skip > 0 and pos < length and line[pos] in " \t":
-                    pos, col = _advance(line, pos, col, 1)
+                skip = block.fence_offset
+                while skip > 0 and offset < length and line[offset] in " \t":
+                    offset, column = _advance(line, offset, column, 1)
                     skip -= 1
             elif kind == _ICODE:
-                if nn_col - col >= 4:
-                    pos, col = _advance(line, pos, col, 4)
+                if first_nonspace_column - column >= 4:
+                    offset, column = _advance(line, offset, column, 4)
                 elif blank:
-                    pos, col = nn, nn_col
+                    offset, column = first_nonspace, first_nonspace_column
                 else:
                     break
-            elif kind == _HTML and blank and block.data in (6, 7):
+            elif kind == _HTML and blank and block.html_block_type in (6, 7):
                 break
             elif kind == _FOOT:
                 # cmark-gfm: four columns of indentation, or a line with nothing on it at all
-                if nn_col - col >= 4:
-                    pos, col = _advance(line, pos, col, 4)
+                if first_nonspace_column - column >= 4:
+                    offset, column = _advance(line, offset, column, 4)
                 elif line:
                     break
             matched += 1
@@ -552,29 +613,29 @@ def parse_document(text: str) -> Document:
         starts = 0
         while container.kind not in (_FENCE, _ICODE, _HTML):
             starts += 1
-            indent = nn_col - col
+            indent = first_nonspace_column - column
             if indent >= 4:
-                # not even a lazy paragraph line can become indented code
+                # not even a lazy paragraph line can become indented code (cmark's maybe_lazy)
                 if not blank and stack[-1].kind != _PARA:
-                    pos, col = _advance(line, pos, col, 4)
+                    offset, column = _advance(line, offset, column, 4)
                     matched = _open_block(stack, matched, _Block(_ICODE))
                     opened = True
                 break
             if blank:
                 break
-            ch = line[nn]
+            ch = line[first_nonspace]
             if ch not in _MAYBE_SPECIAL:
                 break
             # The commonest line of a checklist, a task item, in one step: its marker and box
             # rule out every other block start (a heading, fence, HTML block, setext underline
             # or thematic break needs other characters there), and the box a nested one.
-            m = _TASK_ITEM_RE.match(line, nn) if starts < MAX_LIST_STARTS else None
+            m = _TASK_ITEM_RE.match(line, first_nonspace) if starts < MAX_LIST_STARTS else None
             if m is not None and not (
                 # as below: only a 1 starts an ordered list that interrupts a paragraph
                 container.kind == _PARA and not opened and m.group(1) not in (None, "1")
             ):
                 box = m.end() - 4  # the box and the whitespace after it
-                item = _Block(_ITEM, indent + box - nn, indent)
+                item = _Block(_ITEM, indent + box - first_nonspace, indent)
                 _open_block(stack, matched, item)
                 add_task(item, line_index, box + bom, line[box + 1] != " ", box + 4 + bom)
                 if len(line.rstrip(" \t")) > box + 3:  # more than the box: a paragraph
@@ -586,27 +647,31 @@ def parse_document(text: str) -> Document:
                 line_done = True
                 break
             if ch == ">":
-                pos, col = nn + 1, nn_col + 1
-                if pos < length and line[pos] in " \t":
-                    pos, col = _advance(line, pos, col, 1)
-                nn, nn_col = _next_nonspace(line, pos, col)
-                blank = nn >= length
+                offset, column = first_nonspace + 1, first_nonspace_column + 1
+                if offset < length and line[offset] in " \t":
+                    offset, column = _advance(line, offset, column, 1)
+                first_nonspace, first_nonspace_column = _next_nonspace(line, offset, column)
+                blank = first_nonspace >= length
                 container = _Block(_QUOTE)
                 matched = _open_block(stack, matched, container)
                 opened = True
                 continue
-            if ch == "#" and _ATX_RE.match(line, nn):
+            if ch == "#" and _ATX_RE.match(line, first_nonspace):
                 _open_block(stack, matched, None)
-                m = re.match(r"#+", line[nn:])
+                m = re.match(r"#+", line[first_nonspace:])
                 level = len(m.group(0)) if m else 1
-                title = _atx_title(line[nn + level :])
+                title = _atx_title(line[first_nonspace + level :])
                 section = set_heading(level, title)
                 line_done = True
                 break
             if ch in "`~":
-                m = _FENCE_OPEN_RE.match(line, nn)
+                m = _FENCE_OPEN_RE.match(line, first_nonspace)
                 if m:
-                    _open_block(stack, matched, _Block(_FENCE, data=(ch, len(m.group(0)), indent)))
+                    fence = _Block(_FENCE)
+                    fence.fence_char = ch
+                    fence.fence_length = len(m.group(0))
+                    fence.fence_offset = indent
+                    _open_block(stack, matched, fence)
                     line_done = True
                     if feet is not None:
                         feet.literal.add(line_index)
@@ -614,7 +679,7 @@ def parse_document(text: str) -> Document:
             if ch == "<":
                 html_type = 0
                 for kind, regex in _HTML_START:
-                    if regex.match(line, nn):
+                    if regex.match(line, first_nonspace):
                         html_type = kind
                         break
                 if html_type == 7 and container.kind == _PARA:
@@ -625,15 +690,17 @@ def parse_document(text: str) -> Document:
                     # paragraph (`Owner: QA team` on the line above it)
                     top = matched - (container.kind in (_PARA, _TABLE)) == 1
                     if top and binding is None and html_type == 2:
-                        m = _BINDING_RE.match(line, nn)
+                        m = _BINDING_RE.match(line, first_nonspace)
                         if m:
                             binding = m.group(1)
                             binding_line = line_index + 1
-                    _open_block(stack, matched, _Block(_HTML, data=html_type))
+                    html = _Block(_HTML)
+                    html.html_block_type = html_type
+                    _open_block(stack, matched, html)
                     if feet is not None:
                         feet.literal.add(line_index)
                     end = _HTML_END.get(html_type)
-                    if end and end.search(line, nn):
+                    if end and end.search(line, first_nonspace):
                         stack.pop()
                     line_done = True
                     break
@@ -642,53 +709,67 @@ def parse_document(text: str) -> Document:
                 and container.kind == _PARA
                 and all_matched
                 and not opened
-                and _SETEXT_RE.match(line, nn)
+                and _SETEXT_RE.match(line, first_nonspace)
             ):
                 para = stack.pop()
                 level = 1 if ch == "=" else 2
                 section = set_heading(level, " ".join(para.lines or ()).strip())
                 line_done = True
                 break
-            if ch in "*-_" and _thematic_break(line, nn, ch):
+            if ch in "*-_" and _thematic_break(line, first_nonspace, ch):
                 _open_block(stack, matched, None)
                 line_done = True
                 break
             if ch == "[" and feet is not None and starts < MAX_LIST_STARTS:
-                m = _FOOTNOTE_DEF_RE.match(line, nn)
+                m = _FOOTNOTE_DEF_RE.match(line, first_nonspace)
                 if m is not None:
-                    container = feet.open(m.group(1), line_index, nn + bom, stack[:matched])
-                    nn, nn_col = _next_nonspace(line, m.end(), nn_col + m.end() - nn)
-                    pos, col = nn, nn_col
-                    blank = nn >= length
+                    container = feet.open(
+                        m.group(1), line_index, first_nonspace + bom, stack[:matched]
+                    )
+                    first_nonspace, first_nonspace_column = _next_nonspace(
+                        line, m.end(), first_nonspace_column + m.end() - first_nonspace
+                    )
+                    offset, column = first_nonspace, first_nonspace_column
+                    blank = first_nonspace >= length
                     matched = _open_block(stack, matched, container)
                     opened = True
                     continue
             # list item
-            m = _BULLET_RE.match(line, nn) if ch in "*+-" and starts < MAX_LIST_STARTS else None
+            m = (
+                _BULLET_RE.match(line, first_nonspace)
+                if ch in "*+-" and starts < MAX_LIST_STARTS
+                else None
+            )
             if m is None and ch.isdigit() and starts < MAX_LIST_STARTS:
-                m = _ORDERED_RE.match(line, nn)
+                m = _ORDERED_RE.match(line, first_nonspace)
                 if m and container.kind == _PARA and not opened and m.group(1) != "1":
                     m = None
             if m is not None:
                 marker_end = m.end()
-                rest_nn, rest_col = _next_nonspace(line, marker_end, nn_col + marker_end - nn)
-                rest_blank = rest_nn >= length
+                rest_nonspace, rest_nonspace_column = _next_nonspace(
+                    line, marker_end, first_nonspace_column + marker_end - first_nonspace
+                )
+                rest_blank = rest_nonspace >= length
                 if rest_blank and container.kind == _PARA and all_matched and not opened:
                     m = None
                 else:
-                    marker_width = marker_end - nn
-                    pos2, col2 = marker_end, nn_col + marker_width
-                    spaces = rest_col - col2
+                    marker_width = marker_end - first_nonspace
+                    save_offset, save_column = marker_end, first_nonspace_column + marker_width
+                    spaces = rest_nonspace_column - save_column
                     if rest_blank:
                         padding = marker_width + 1
-                        pos, col = rest_nn, rest_col
+                        offset, column = rest_nonspace, rest_nonspace_column
                     elif spaces >= 5:
                         padding = marker_width + 1
-                        pos, col = _advance(line, pos2, col2, 1)
+                        offset, column = _advance(line, save_offset, save_column, 1)
                     else:
                         padding = marker_width + spaces
-                        pos, col = rest_nn, rest_col
-                    nn, nn_col, blank = rest_nn, rest_col, rest_blank
+                        offset, column = rest_nonspace, rest_nonspace_column
+                    first_nonspace, first_nonspace_column, blank = (
+                        rest_nonspace,
+                        rest_nonspace_column,
+                        rest_blank,
+                    )
                     container = new_item = _Block(_ITEM, indent + padding, indent)
                     matched = _open_block(stack, matched, container)
                     opened = True
@@ -699,28 +780,28 @@ def parse_document(text: str) -> Document:
                 and all_matched
                 and not opened
                 and ch in "|-:"
-                and container.data is None
-                and _TABLE_DELIM_RE.match(line, nn)
+                and not container.table_visited
+                and _TABLE_DELIM_RE.match(line, first_nonspace)
                 and container.lines
             ):
-                if _table_cells(container.lines[-1]) == _table_cells(line[nn:]):
+                if _table_cells(container.lines[-1]) == _table_cells(line[first_nonspace:]):
                     container.kind = _TABLE
                     if container.task is not None and wrapped.get(container.task):
                         wrapped[container.task].pop()  # the header row is no paragraph
                     line_done = True
                     break
-                container.data = "no table"  # cmark-gfm tries a paragraph only once
+                container.table_visited = True  # cmark-gfm tries a paragraph only once
             break
 
         if line_done:
             continue
 
         # 3. The rest of the line: lazy continuation, a leaf's content, or a new paragraph.
-        tip = stack[-1]
-        if not opened and not all_matched and not blank and tip.kind == _PARA:
-            tip.lines.append(line[nn:])  # type: ignore[union-attr]
-            if tip.task is not None:
-                wrapped.setdefault(tip.task, []).append((line_index, nn))
+        current = stack[-1]
+        if not opened and not all_matched and not blank and current.kind == _PARA:
+            current.lines.append(line[first_nonspace:])  # type: ignore[union-attr]
+            if current.task is not None:
+                wrapped.setdefault(current.task, []).append((line_index, first_nonspace))
             continue
         if not opened:
             del stack[matched:]
@@ -729,26 +810,28 @@ def parse_document(text: str) -> Document:
         if feet is not None and kind in (_HTML, _FENCE, _ICODE):
             feet.literal.add(line_index)
         if kind == _HTML:
-            end = _HTML_END.get(container.data)  # type: ignore[arg-type]
-            if end and end.search(line, pos):
+            end = _HTML_END.get(container.html_block_type)
+            if end and end.search(line, offset):
                 stack.pop()
         elif kind in (_FENCE, _ICODE, _TABLE) or blank:
             pass
         elif kind == _PARA:
-            container.lines.append(line[nn:])  # type: ignore[union-attr]
+            container.lines.append(line[first_nonspace:])  # type: ignore[union-attr]
             if container.task is not None:
-                wrapped.setdefault(container.task, []).append((line_index, nn))
+                wrapped.setdefault(container.task, []).append((line_index, first_nonspace))
         else:
             task = None
             if new_item is not None and container is new_item:
-                m = _TASK_RE.match(line, nn)
+                m = _TASK_RE.match(line, first_nonspace)
                 if m is not None:
-                    add_task(new_item, line_index, nn + bom, m.group(1) != " ", m.end() + bom)
-                    if len(line.rstrip(" \t")) <= nn + 3:
+                    add_task(
+                        new_item, line_index, first_nonspace + bom, m.group(1) != " ", m.end() + bom
+                    )
+                    if len(line.rstrip(" \t")) <= first_nonspace + 3:
                         continue  # only the box: cmark-gfm opens no paragraph for it
                     task = new_item.task
             para = _Block(_PARA)
-            para.lines = [line[nn:]]
+            para.lines = [line[first_nonspace:]]
             para.task = task
             stack[-1].has_child = True
             stack.append(para)
