@@ -257,7 +257,7 @@ class _Block:
 
     fence_char: str  # _FENCE: "`" or "~"
     fence_length: int  # _FENCE: how many of them opened it (a closer needs at least as many)
-    fence_offset: int  # _FENCE: the opener's indentation, stripped from each content line
+    fence_offset: int  # _FENCE: the opener's indentation: up to that much leaves each content line
     html_block_type: int  # _HTML: which of CommonMark's seven start conditions (1-7) opened it
     foot_label: str  # _FOOT: the definition's label, case-folded
     foot_number: int  # _FOOT: its index in _Footnotes.blocks
