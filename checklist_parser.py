@@ -243,7 +243,6 @@ class _Block:
         "fence_char",
         "fence_length",
         "fence_offset",
-        "foot_label",
         "foot_number",
         "has_child",
         "html_block_type",
@@ -259,7 +258,6 @@ class _Block:
     fence_length: int  # _FENCE: how many of them opened it (a closer needs at least as many)
     fence_offset: int  # _FENCE: the opener's indentation: up to that much leaves each content line
     html_block_type: int  # _HTML: which of CommonMark's seven start conditions (1-7) opened it
-    foot_label: str  # _FOOT: the definition's label, case-folded
     foot_number: int  # _FOOT: its index in _Footnotes.blocks
 
     def __init__(self, kind: int, need: int = 0, marker_offset: int = 0) -> None:
@@ -375,7 +373,6 @@ class _Footnotes:
         label = label.casefold()
         number = len(self.blocks)
         block = _Block(_FOOT)
-        block.foot_label = label
         block.foot_number = number
         earlier = self.winner.get(label)
         # cmark-gfm keeps the first definition to be finished: an earlier one still open

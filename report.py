@@ -284,11 +284,6 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(out).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def echo_diff(diff: str) -> None:
-    """A diff on stdout (a Reporter's `diff` knows about --json)."""
-    if diff:
-        click.echo(redact(diff), nl=False)
-
 
 def write_step_summary(markdown: str) -> str | None:
     """Append to the GitHub Actions job summary when running in Actions; a warning to report
