@@ -284,7 +284,6 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(out).replace("\r\n", "\n").replace("\r", "\n")
 
 
-
 def write_step_summary(markdown: str) -> str | None:
     """Append to the GitHub Actions job summary when running in Actions; a warning to report
     when it cannot be written (the checklist itself is done by then)."""
